@@ -1,0 +1,1 @@
+"""Chat surfaces over the knowledge core: the command line and console now, Slack next."""

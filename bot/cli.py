@@ -1,0 +1,218 @@
+"""`ssot`: one command line for everything the project does. A thin layer over the core."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.settings import Settings, get_settings
+from knowledge.errors import ContentError, InvalidQuestion, UnknownTerm
+
+app = typer.Typer(
+    name="ssot", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+    help="The revenue team's single source of truth: governed definitions, in chat and here.",
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"error: {message}", markup=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValueError as exc:
+        raise fail(f"bad configuration: {exc}".replace("\n", " "), 2) from None
+
+
+def _knowledge():
+    from bot.factory import build_knowledge
+
+    try:
+        return build_knowledge(_settings(), err)
+    except ContentError as exc:
+        for issue in exc.issues:
+            err.print(str(issue), markup=False)
+        raise fail(f"the glossary has {len(exc.issues)} problem(s); run `ssot validate`") from None
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help='The question, or "-" to read one per line.')],
+    json_: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
+) -> None:
+    """Answer a question from the governed glossary."""
+    from bot.render_text import render_answer
+
+    if question == "-":
+        if not json_:
+            raise fail("reading questions from stdin needs --json (one JSON object a line)", 2)
+        return _ask_stream()
+    kb = _knowledge()
+    try:
+        answer = kb.ask(question)
+    except InvalidQuestion as exc:
+        raise fail(str(exc), 2) from None
+    if json_:
+        print(answer.model_dump_json())
+    else:
+        out.print(render_answer(answer))
+
+
+def _ask_stream() -> None:
+    from knowledge.answer import Answer
+
+    kb = _knowledge()
+    for raw in sys.stdin.buffer:
+        line = raw.rstrip(b"\r\n")
+        try:
+            answer = kb.ask(line.decode("utf-8", errors="replace"))
+        except InvalidQuestion as exc:
+            answer = Answer(kind="no_answer", question="", message=str(exc))
+        sys.stdout.write(answer.model_dump_json() + "\n")
+        sys.stdout.flush()
+
+
+@app.command()
+def define(
+    term: Annotated[str, typer.Argument(help="A term id, name or alias, e.g. mql.")],
+    json_: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
+) -> None:
+    """Show one term's governed definition, looked up exactly."""
+    from bot.render_text import render_answer
+
+    kb = _knowledge()
+    try:
+        answer = kb.define(term)
+    except UnknownTerm as exc:
+        hint = f" Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
+        raise fail(f"{exc}{hint}", 1) from None
+    except InvalidQuestion as exc:
+        raise fail(str(exc), 2) from None
+    if json_:
+        print(answer.model_dump_json())
+    else:
+        out.print(render_answer(answer))
+
+
+@app.command()
+def glossary(
+    domain: Annotated[str | None, typer.Option(help="Only terms of this domain.")] = None,
+) -> None:
+    """List the governed terms, by domain."""
+    from knowledge.glossary import load_glossary
+    from metrics.catalog import metric_ids
+
+    settings = _settings()
+    try:
+        terms = load_glossary(settings.glossary_dir, metric_ids(settings.metrics_dir)).terms
+    except ContentError as exc:
+        raise fail(f"the glossary has {len(exc.issues)} problem(s); run `ssot validate`") from None
+    domains = sorted({t.domain for t in terms.values()})
+    if domain and domain not in domains:
+        raise fail(f"unknown domain '{domain}'; domains: {', '.join(domains)}", 2)
+    table = Table("id", "name", "domain", "owner", "status", "version", box=None)
+    for term in sorted(terms.values(), key=lambda t: (t.domain, t.name.lower())):
+        if domain in (None, term.domain):
+            table.add_row(term.id, term.name, term.domain, term.owner.team, term.status,
+                          term.version)
+    out.print(table)
+
+
+@app.command()
+def validate(
+    directory: Annotated[Path | None, typer.Argument(help="Glossary folder to check.")] = None,
+) -> None:
+    """Check the glossary and list every problem as path:line: field: message."""
+    from knowledge.glossary import check_directory
+    from knowledge.loading import load_directory
+    from metrics.catalog import metric_ids
+
+    settings = _settings()
+    root = directory or settings.glossary_dir
+    _, issues = check_directory(root, metric_ids(settings.metrics_dir))
+    for issue in issues:
+        out.print(str(issue), markup=False)
+    if issues:
+        raise fail(f"{len(issues)} problem(s) in {root}", 1)
+    loaded = load_directory(root)
+    out.print(f"ok: {len(loaded.terms)} terms and {len(loaded.guides)} guides in {root}")
+
+
+@app.command()
+def index() -> None:
+    """Build or refresh the on-disk embedding cache and search index."""
+    import time
+
+    start = time.perf_counter()
+    kb = _knowledge()
+    stats = kb.index.stats
+    out.print(
+        f"indexed {stats.chunks} chunks: {stats.embedded} embedded, {stats.reused} from cache "
+        f"({time.perf_counter() - start:.1f}s) → {_settings().cache_dir}"
+    )
+
+
+@app.command(name="eval")
+def eval_(
+    file: Annotated[Path, typer.Argument(help="JSONL of {question, expected, category}.")],
+    misses: Annotated[bool, typer.Option("--misses", help="List every wrong answer.")] = False,
+) -> None:
+    """Score retrieval against labelled questions, with BM25-only and dense-only baselines."""
+    from knowledge.evaluation import best_threshold, read_questions, run, score
+
+    if not file.is_file():
+        raise fail(f"no such file: {file}", 2)
+    try:
+        questions = read_questions(file)
+    except ContentError as exc:
+        for issue in exc.issues:
+            err.print(str(issue), markup=False)
+        raise fail(f"{len(exc.issues)} bad line(s) in {file}", 2) from None
+    if not questions:
+        raise fail(f"{file} has no questions", 2)
+    kb = _knowledge()
+    reports = [score(run(kb, questions, "hybrid"), "hybrid (project)", kb.threshold)]
+    for mode in ("bm25", "dense"):
+        reports.append(best_threshold(run(kb, questions, mode), f"{mode} only"))
+    _print_eval(questions, reports, misses)
+
+
+def _print_eval(questions, reports, show_misses: bool) -> None:
+    in_scope = sum(1 for q in questions if q.expected)
+    out.print(f"{len(questions)} questions: {in_scope} in scope, {len(questions) - in_scope} "
+              "out of scope (baselines at their own best threshold)")
+    table = Table("retrieval", "threshold", "top-1 acc", "no_answer P", "no_answer R",
+                  "p50 ms", "p99 ms")
+    for r in reports:
+        table.add_row(r.mode, f"{r.threshold:.3f}", f"{r.accuracy:.3f}", f"{r.na_precision:.3f}",
+                      f"{r.na_recall:.3f}", f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}")
+    out.print(table)
+    cats = Table("category", *[r.mode for r in reports], title="accuracy by category")
+    for cat in reports[0].by_category:
+        cats.add_row(cat, *[f"{r.by_category[cat]:.3f}" for r in reports])
+    out.print(cats)
+    if show_misses:
+        for question, expected, got in reports[0].misses:
+            out.print(f"MISS {question!r}: expected {expected or 'no_answer'}, got {got}",
+                      markup=False)
+
+
+@app.command()
+def chat() -> None:
+    """Try the bot in this terminal: questions, /define TERM, /help, /quit."""
+    from bot.console import run_console
+
+    run_console(_knowledge(), out)
+
+
+def main() -> None:
+    app()

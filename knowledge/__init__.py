@@ -1,0 +1,1 @@
+"""The governed glossary: loading, validation, retrieval and the transport-neutral Answer."""

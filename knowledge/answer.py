@@ -1,0 +1,63 @@
+"""The one transport-neutral answer every surface renders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+AnswerKind = Literal["definition", "guide", "metric", "no_answer"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Frozen):
+    """Where the governed text is written: repo-relative path, line, and a link when configured."""
+
+    path: str
+    line: int | None = None
+    url: str | None = None
+
+
+class Ref(Frozen):
+    """A pointer to another term or guide, with its display name."""
+
+    id: str
+    name: str
+
+
+class Suggestion(Frozen):
+    """A "did you mean" candidate."""
+
+    id: str
+    name: str
+    score: float
+
+
+class Answer(Frozen):
+    """What the bot says: a governed definition, a guide section, a metric, or no answer."""
+
+    kind: AnswerKind
+    question: str = ""
+    id: str | None = None
+    name: str | None = None
+    definition: str | None = None
+    section: str | None = None
+    detail: str | None = None
+    owner: str | None = None
+    status: str | None = None
+    version: str | None = None
+    updated: dt.date | None = None
+    domain: str | None = None
+    authoritative_system: str | None = None
+    metric: str | None = None
+    source: Source | None = None
+    related: tuple[Ref, ...] = ()
+    replaced_by: Ref | None = None
+    notice: str | None = None
+    score: float = 0.0
+    suggestions: tuple[Suggestion, ...] = ()
+    message: str | None = None

@@ -1,0 +1,146 @@
+"""The search indexes over chunks: dense (FAISS inner product) and lexical (BM25)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+import Stemmer
+
+from knowledge.cache import EmbeddingCache
+from knowledge.chunking import Chunk
+from knowledge.embedding import Embedder
+
+_STEMMER = Stemmer.Stemmer("english")
+
+
+@dataclass
+class BuildStats:
+    """What an index build did; `embedded` counts chunks sent to the model."""
+
+    chunks: int
+    embedded: int
+    reused: int
+
+
+class SearchIndex:
+    """Dense and lexical indexes over the same chunk list, positions aligned."""
+
+    def __init__(self, chunks: list[Chunk], dense: faiss.Index, lexical: bm25s.BM25,
+                 stats: BuildStats) -> None:
+        self.chunks = chunks
+        self.dense = dense
+        self.lexical = lexical
+        self.stats = stats
+        self._positions: dict[str, list[int]] = {}
+        for position, chunk in enumerate(chunks):
+            self._positions.setdefault(chunk.doc_id, []).append(position)
+        self._matrix: np.ndarray | None = None
+
+    @classmethod
+    def build(cls, chunks: list[Chunk], embedder: Embedder, cache_dir: Path | None,
+              on_embed: Callable[[int, int], None] | None = None) -> SearchIndex:
+        """Embed only chunks whose text the cache has not seen; `on_embed(done, total)`."""
+        digests = [c.digest for c in chunks]
+        corpus = hashlib.sha256("\n".join(digests).encode()).hexdigest()[:24]
+        dense, stats = _cached_dense(cache_dir, corpus, embedder, len(chunks))
+        if dense is None:
+            dense, stats = _build_dense(chunks, digests, embedder, cache_dir, corpus, on_embed)
+        return cls(chunks, dense, _build_lexical(chunks), stats)
+
+    def search_dense(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        k = min(k, len(self.chunks))
+        scores, ids = self.dense.search(vector.reshape(1, -1), k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def positions(self, doc_id: str) -> list[int]:
+        """Chunk positions of one document."""
+        return self._positions.get(doc_id, [])
+
+    def vectors(self, positions: list[int]) -> np.ndarray:
+        """Stored embeddings of the chunks at `positions`."""
+        if self._matrix is None:
+            self._matrix = self.dense.reconstruct_n(0, self.dense.ntotal)
+        return self._matrix[positions]
+
+    def search_lexical(self, text: str, k: int) -> list[tuple[int, float]]:
+        tokens = bm25s.tokenize([text], stopwords="en", stemmer=_STEMMER, show_progress=False)
+        if not tokens.vocab:
+            return []
+        k = min(k, len(self.chunks))
+        ids, scores = self.lexical.retrieve(tokens, k=k, show_progress=False, n_threads=1)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+
+
+def _cached_dense(cache_dir: Path | None, corpus: str, embedder: Embedder, n: int):
+    if cache_dir is None:
+        return None, None
+    path = _index_path(cache_dir, embedder, corpus)
+    if not path.exists():
+        return None, None
+    try:
+        index = faiss.read_index(str(path))
+    except RuntimeError:
+        return None, None
+    if index.ntotal != n or index.d != embedder.dimension:
+        return None, None
+    return index, BuildStats(chunks=n, embedded=0, reused=n)
+
+
+def _build_dense(chunks, digests, embedder, cache_dir, corpus, on_embed):
+    cache = EmbeddingCache(cache_dir, embedder.model_id, embedder.dimension) if cache_dir else None
+    missing = sorted({d for d in digests if cache is None or d not in cache})
+    texts = {c.digest: c.text for c in chunks}
+    done = 0
+
+    def progress(count: int) -> None:
+        nonlocal done
+        done += count
+        if on_embed:
+            on_embed(done, len(missing))
+
+    fresh = embedder.encode([texts[d] for d in missing], progress=progress)
+    lookup = dict(zip(missing, fresh, strict=True))
+    if cache is not None:
+        cache.put(missing, fresh)
+        cache.retain(set(digests))
+        cache.save()
+        lookup.update((d, v) for d, v in zip(digests, cache.get(digests), strict=True))
+    matrix = np.stack([lookup[d] for d in digests]).astype(np.float32) if digests else \
+        np.zeros((0, embedder.dimension), dtype=np.float32)
+    index = faiss.IndexFlatIP(embedder.dimension)
+    index.add(matrix)
+    if cache_dir is not None:
+        _write_index(index, _index_path(cache_dir, embedder, corpus))
+    stats = BuildStats(chunks=len(chunks), embedded=len(missing), reused=len(chunks) - len(missing))
+    return index, stats
+
+
+def _build_lexical(chunks: list[Chunk]) -> bm25s.BM25:
+    retriever = bm25s.BM25()
+    tokens = bm25s.tokenize([c.text for c in chunks], stopwords="en", stemmer=_STEMMER,
+                            show_progress=False)
+    retriever.index(tokens, show_progress=False)
+    return retriever
+
+
+def _index_path(cache_dir: Path, embedder: Embedder, corpus: str) -> Path:
+    model = hashlib.sha256(embedder.model_id.encode()).hexdigest()[:16]
+    return cache_dir / f"faiss-{model}-{corpus}.index"
+
+
+def _write_index(index: faiss.Index, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for old in path.parent.glob(path.name.rsplit("-", 1)[0] + "-*.index"):
+        old.unlink(missing_ok=True)  # one index per model: older corpora are never read again
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".index.tmp")
+    os.close(fd)
+    faiss.write_index(index, tmp)
+    os.replace(tmp, path)

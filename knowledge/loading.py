@@ -1,0 +1,111 @@
+"""Read `glossary_docs/` into terms and guides, collecting every problem instead of stopping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from knowledge.frontmatter import FrontMatterError, Parsed, parse
+from knowledge.issues import Issue
+from knowledge.models import Guide, Section, Term
+
+TERMS_DIR = "terms"
+GUIDES_DIR = "guides"
+
+
+@dataclass
+class Loaded:
+    """Everything that parsed, plus every issue found on the way."""
+
+    terms: list[Term] = field(default_factory=list)
+    guides: list[Guide] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    files: int = 0
+    unreadable: set[str] = field(default_factory=set)
+
+
+def load_directory(root: Path, display_root: Path | None = None) -> Loaded:
+    """Load every `terms/*.md` and `guides/*.md` under `root`."""
+    loaded = Loaded()
+    shown = display_root or root.parent
+    if not root.is_dir():
+        loaded.issues.append(Issue(path=str(root), line=0, field="-", message="no such directory"))
+        return loaded
+    for sub, model in ((TERMS_DIR, Term), (GUIDES_DIR, Guide)):
+        for path in sorted((root / sub).glob("*.md")):
+            loaded.files += 1
+            doc, issues = load_file(path, model, _relative(path, shown))
+            loaded.issues.extend(issues)
+            if doc is None:
+                # Its id is still taken: references to it are not also wrong, only the file is.
+                loaded.unreadable.add(path.stem)
+            else:
+                (loaded.terms if model is Term else loaded.guides).append(doc)
+    if loaded.files == 0:
+        loaded.issues.append(
+            Issue(path=str(root), line=0, field="-", message="no terms/*.md or guides/*.md files")
+        )
+    return loaded
+
+
+def load_file(path: Path, model: type[Term | Guide], shown: str) -> tuple:
+    """Parse and validate one file; returns (document or None, issues)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        parsed = parse(text)
+    except UnicodeDecodeError:
+        return None, [Issue(path=shown, line=1, field="-", message="the file is not UTF-8 text")]
+    except FrontMatterError as exc:
+        return None, [Issue(path=shown, line=exc.line, field="front matter", message=str(exc))]
+    lines = {k[0]: v for k, v in parsed.lines.items() if len(k) == 1}
+    fields = dict(parsed.data, path=shown, body=parsed.body.strip(), field_lines=lines)
+    if model is Guide:
+        fields["sections"] = [s.model_dump() for s in split_sections(parsed.body, parsed.body_line)]
+    try:
+        doc = model.model_validate(fields)
+    except ValidationError as exc:
+        return None, [_issue(shown, parsed, err) for err in exc.errors()]
+    if doc.id != path.stem:
+        line = parsed.line_of(("id",))
+        message = f"id '{doc.id}' must match the file name '{path.stem}.md'"
+        return None, [Issue(path=shown, line=line, field="id", message=message)]
+    return doc, []
+
+
+def split_sections(body: str, first_line: int) -> list[Section]:
+    """Cut a Markdown body at its `## ` headings; text before the first heading is skipped."""
+    sections: list[Section] = []
+    title, start, buf = None, 0, []
+    for offset, line in enumerate(body.splitlines()):
+        if line.startswith("## "):
+            if title and "".join(buf).strip():
+                sections.append(Section(title=title, text="\n".join(buf).strip(), line=start))
+            title, start, buf = line[3:].strip(), first_line + offset, []
+        elif title is not None:
+            buf.append(line)
+    if title and "".join(buf).strip():
+        sections.append(Section(title=title, text="\n".join(buf).strip(), line=start))
+    return sections
+
+
+def _issue(shown: str, parsed: Parsed, err: dict) -> Issue:
+    loc = tuple(err["loc"])
+    field_name = ".".join(str(part) for part in loc) or "-"
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "missing":
+        message = "required field is missing"
+    elif err["type"] == "extra_forbidden":
+        message = "unknown field (check the spelling against glossary_docs/README.md)"
+    if not loc and message.startswith("replaced_by: "):
+        field_name, message = "replaced_by", message.removeprefix("replaced_by: ")
+        loc = ("status",)
+    return Issue(path=shown, line=parsed.line_of(loc), field=field_name, message=message)
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(path)

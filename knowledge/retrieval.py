@@ -1,0 +1,170 @@
+"""Find the governed document a question is about: aliases (exact and fuzzy), BM25, dense.
+
+Each signal scores candidate documents on its own scale; a weighted sum ranks them and a
+confidence built from the two signals that mean "this is about X" (semantic similarity and an
+alias naming X) decides between answering and abstaining. BM25 only breaks ties in ranking:
+its scores are relative to the query, so they say nothing about whether to answer at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from knowledge.embedding import Embedder
+from knowledge.glossary import Glossary
+from knowledge.index import SearchIndex
+from knowledge.normalize import singular, subject, words
+
+Mode = Literal["hybrid", "dense", "bm25"]
+TOP_K = 40
+MAX_PHRASE = 6
+FUZZY_MIN = 0.84
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the signals combine; measured on the evaluation set (see README)."""
+
+    lexical: float = 0.2
+    alias: float = 0.4
+    alias_confidence: float = 0.8
+
+
+@dataclass
+class Candidate:
+    """A document with its ranking score, answer confidence, best passage and raw signals."""
+
+    doc_id: str
+    score: float = 0.0
+    confidence: float = 0.0
+    chunk: int | None = None
+    dense: float = 0.0
+    lexical: float = 0.0
+    alias: float = 0.0
+
+
+@dataclass
+class Ranking:
+    candidates: list[Candidate] = field(default_factory=list)
+    exact: bool = False
+
+    @property
+    def top(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+
+# Words that frame a question rather than name its subject; they do not count when measuring
+# how much of a question an alias covers ("who owns the MQL definition" is all about MQL).
+_FRAME_TEXT = """
+    a an the of for to in on at by is are was be it its this that these those and or vs
+    versus what whats wat which who whom whose where when why how do does did we our us i
+    me my you your they their can could should would will shall please pls define
+    definition meaning mean means explain describe tell about exactly officially called
+    call name metric term number figure kpi calculate calculated calculation compute
+    computed formula measure measured work works own owns owner owned responsible
+    difference between same thing stand stands anyway again get got use used there here
+    just really actually mean s source truth system record authoritative live lives stored
+    kept master
+"""
+FRAME_WORDS = frozenset(singular(w) for w in _FRAME_TEXT.split())
+
+
+class Retriever:
+    """Ranks documents for a question; `mode` selects the hybrid or a single-signal baseline."""
+
+    def __init__(self, glossary: Glossary, index: SearchIndex, embedder: Embedder,
+                 weights: Weights | None = None) -> None:
+        self.glossary = glossary
+        self.index = index
+        self.embedder = embedder
+        self.weights = weights or Weights()
+        self._alias_keys = list(glossary.aliases)
+
+    def rank(self, question: str, mode: Mode = "hybrid") -> Ranking:
+        if mode == "hybrid":
+            exact = self.glossary.aliases.get(subject(question))
+            if exact:
+                return Ranking([Candidate(exact, score=1.0, confidence=1.0, alias=1.0)], exact=True)
+        cands: dict[str, Candidate] = {}
+        vector = None
+        if mode in ("hybrid", "dense"):
+            vector = self.embedder.encode([question])[0]
+            for doc_id, score, pos in self._per_doc(self.index.search_dense(vector, TOP_K)):
+                cands[doc_id] = Candidate(doc_id, dense=score, chunk=pos)
+        if mode in ("hybrid", "bm25"):
+            hits = self._per_doc(self.index.search_lexical(question, TOP_K))
+            best = hits[0][1] if hits else 1.0
+            for doc_id, score, pos in hits:
+                cand = cands.setdefault(doc_id, Candidate(doc_id, chunk=pos))
+                cand.lexical = score if mode == "bm25" else score / best
+        if mode == "hybrid":
+            for doc_id, strength in self.alias_strengths(question).items():
+                cands.setdefault(doc_id, Candidate(doc_id)).alias = strength
+            self._fill_dense(cands.values(), vector)
+        for cand in cands.values():
+            self._score(cand, mode)
+        return Ranking(sorted(cands.values(), key=lambda c: -c.score))
+
+    def alias_strengths(self, question: str) -> dict[str, float]:
+        """For each document an alias names, the share of the question's subject it covers."""
+        tokens = words(question)
+        content = {i for i, t in enumerate(tokens) if t not in FRAME_WORDS}
+        taken: set[int] = set()
+        found: dict[str, float] = {}
+        for n in range(min(MAX_PHRASE, len(tokens)), 0, -1):
+            for start in range(len(tokens) - n + 1):
+                span = set(range(start, start + n))
+                if span & taken or not span & content:
+                    continue
+                phrase = " ".join(tokens[start : start + n])
+                doc_id, similarity = self._match(phrase)
+                if doc_id:
+                    if similarity == 1.0:
+                        taken |= span
+                    coverage = len(span) / len(content | span)
+                    found[doc_id] = max(found.get(doc_id, 0.0), similarity**4 * coverage)
+        return found
+
+    def _match(self, phrase: str) -> tuple[str | None, float]:
+        doc_id = self.glossary.aliases.get(phrase)
+        if doc_id:
+            return doc_id, 1.0
+        if len(phrase) < 5:
+            return None, 0.0
+        hit = process.extractOne(phrase, self._alias_keys, scorer=OSA.normalized_similarity,
+                                 score_cutoff=FUZZY_MIN)
+        return (self.glossary.aliases[hit[0]], hit[1]) if hit else (None, 0.0)
+
+    def _per_doc(self, hits: list[tuple[int, float]]) -> list[tuple[str, float, int]]:
+        best: dict[str, tuple[float, int]] = {}
+        for position, score in hits:
+            doc_id = self.index.chunks[position].doc_id
+            if doc_id not in best or score > best[doc_id][0]:
+                best[doc_id] = (score, position)
+        ordered = sorted(best.items(), key=lambda item: -item[1][0])
+        return [(doc_id, score, position) for doc_id, (score, position) in ordered]
+
+    def _fill_dense(self, cands: Iterable[Candidate], vector: np.ndarray) -> None:
+        """Exact similarity for candidates that only an alias or BM25 surfaced."""
+        for cand in cands:
+            if cand.dense == 0.0:
+                positions = self.index.positions(cand.doc_id)
+                sims = self.index.vectors(positions) @ vector
+                best = int(np.argmax(sims))
+                cand.dense, cand.chunk = float(sims[best]), positions[best]
+
+    def _score(self, cand: Candidate, mode: Mode) -> None:
+        w = self.weights
+        if mode == "bm25":
+            cand.score = cand.confidence = cand.lexical
+        elif mode == "dense":
+            cand.score = cand.confidence = cand.dense
+        else:
+            cand.score = cand.dense + w.lexical * cand.lexical + w.alias * cand.alias
+            cand.confidence = min(1.0, cand.dense + w.alias_confidence * cand.alias)

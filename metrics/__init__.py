@@ -1,0 +1,1 @@
+"""Governed metrics: definitions, the semantic layer and the query engine."""

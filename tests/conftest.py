@@ -1,0 +1,59 @@
+"""Shared fixtures: the real embedding model, real glossary files copied to a temp folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from knowledge.embedding import SentenceTransformerEmbedder
+from knowledge.service import KnowledgeBase
+from metrics.catalog import metric_ids
+
+ROOT = Path(__file__).resolve().parent.parent
+GLOSSARY = ROOT / "glossary_docs"
+
+
+class CountingEmbedder:
+    """The real model, counting how many texts it was asked to embed."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dimension = inner.dimension
+        self.texts: list[str] = []
+
+    def encode(self, texts, progress=None):
+        self.texts.extend(texts)
+        return self.inner.encode(texts, progress)
+
+
+@pytest.fixture(scope="session")
+def model() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture
+def embedder(model) -> CountingEmbedder:
+    return CountingEmbedder(model)
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    """A private, editable copy of the governed glossary."""
+    target = tmp_path / "glossary_docs"
+    shutil.copytree(GLOSSARY, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def kb(model, tmp_path_factory) -> KnowledgeBase:
+    """A knowledge base over the real glossary, shared by read-only tests."""
+    cache = tmp_path_factory.mktemp("cache")
+    return KnowledgeBase(GLOSSARY, model, cache, metric_ids=metric_ids)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
