@@ -14,14 +14,17 @@ from pathlib import Path
 from bot.factory import build_knowledge
 from bot.settings import get_settings
 from knowledge.evaluation import read_questions
+from knowledge.retrieval import Weights
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def signals(kb, questions):
+def signals(kb, questions, floor):
     rows = []
+    retriever = kb._snapshot.retriever
+    retriever.weights = Weights(alias_floor=floor)
     for item in questions:
-        ranking = kb._snapshot.retriever.rank(item.question)
+        ranking = retriever.rank(item.question)
         rows.append((item.expected, ranking.exact, [
             (c.doc_id, c.dense, c.lexical, c.alias) for c in ranking.candidates]))
     return rows
@@ -53,20 +56,21 @@ def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests/eval/questions.jsonl"
     questions = read_questions(path)
     kb = build_knowledge(get_settings())
-    rows = signals(kb, questions)
-    dev, test = rows[0::2], rows[1::2]
-    grid = itertools.product([0.0, 0.1, 0.15, 0.2, 0.3], [0.2, 0.4, 0.6, 0.8, 1.0],
-                             [0.3, 0.45, 0.6, 0.8], [x / 100 for x in range(25, 60)])
     results = []
-    for params in grid:
-        acc, p, r = evaluate(dev, *params)
-        results.append((min(acc, p, r) + acc, params))
-    results.sort(reverse=True)
-    print("lexical alias alias_conf threshold | dev acc P R | test acc P R")
-    for _, params in results[:8]:
-        d, t = evaluate(dev, *params), evaluate(test, *params)
-        figures = " ".join(f"{x:.3f}" for x in d), " ".join(f"{x:.3f}" for x in t)
-        print(params, "| {} | {}".format(*figures))
+    for floor in (0.0, 0.3, 0.5, 0.7):
+        rows = signals(kb, questions, floor)
+        dev, test = rows[0::2], rows[1::2]
+        grid = itertools.product([0.0, 0.1, 0.2, 0.3, 0.4], [0.2, 0.3, 0.4, 0.6, 0.8],
+                                 [0.3, 0.45, 0.6, 0.8], [x / 100 for x in range(25, 60)])
+        for params in grid:
+            acc, p, r = evaluate(dev, *params)
+            results.append((min(acc, p, r) + acc, floor, params, dev, test, rows))
+    results.sort(key=lambda r: r[0], reverse=True)
+    print("floor (lexical alias alias_conf threshold) | dev acc P R | test acc P R | all")
+    for _, floor, params, dev, test, rows in results[:12]:
+        figures = [" ".join(f"{x:.3f}" for x in evaluate(part, *params))
+                   for part in (dev, test, rows)]
+        print(floor, params, "| {} | {} | {}".format(*figures))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ app = typer.Typer(
     name="ssot", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
     help="The revenue team's single source of truth: governed definitions, in chat and here.",
 )
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
@@ -140,7 +140,7 @@ def validate(
     root = directory or settings.glossary_dir
     _, issues = check_directory(root, metric_ids(settings.metrics_dir))
     for issue in issues:
-        out.print(str(issue), markup=False)
+        print(issue)  # plain lines: editors and CI annotators parse path:line
     if issues:
         raise fail(f"{len(issues)} problem(s) in {root}", 1)
     loaded = load_directory(root)
@@ -202,8 +202,7 @@ def _print_eval(questions, reports, show_misses: bool) -> None:
     out.print(cats)
     if show_misses:
         for question, expected, got in reports[0].misses:
-            out.print(f"MISS {question!r}: expected {expected or 'no_answer'}, got {got}",
-                      markup=False)
+            print(f"MISS {question!r}: expected {expected or 'no_answer'}, got {got}")
 
 
 @app.command()

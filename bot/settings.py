@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     docs_base_url: str | None = Field(
         default=None, description="Web root of the glossary repo, for links to sources."
     )
-    answer_threshold: float = Field(default=0.32, ge=0.0, le=1.0)
+    answer_threshold: float = Field(default=0.47, ge=0.0, le=1.0)
 
     @field_validator("docs_base_url")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Literal
 
 from knowledge.glossary import Glossary
 from knowledge.loading import split_sections
@@ -12,12 +13,13 @@ from knowledge.models import Guide, Term
 
 @dataclass(frozen=True)
 class Chunk:
-    """One searchable passage; `section` is None for a document's headline chunk."""
+    """One searchable passage: a headline, a body section, or a question the document answers."""
 
     doc_id: str
     section: str | None
     text: str
     path: str
+    kind: Literal["head", "section", "question"] = "section"
 
     @property
     def digest(self) -> str:
@@ -37,16 +39,21 @@ def chunk_glossary(glossary: Glossary) -> list[Chunk]:
 def term_chunks(term: Term) -> list[Chunk]:
     aliases = ", ".join(term.aliases)
     head = f"{term.name}. Also called: {aliases}. {term.definition}"
-    chunks = [Chunk(term.id, None, head, term.path)]
+    chunks = [Chunk(term.id, None, head, term.path, "head")]
     for section in split_sections(term.body, 1):
         text = f"{term.name}: {section.title}. {section.text}"
         chunks.append(Chunk(term.id, section.title, text, term.path))
-    return chunks
+    return chunks + question_chunks(term)
 
 
 def guide_chunks(guide: Guide) -> list[Chunk]:
-    chunks = [Chunk(guide.id, None, f"{guide.title}. {guide.summary}", guide.path)]
+    chunks = [Chunk(guide.id, None, f"{guide.title}. {guide.summary}", guide.path, "head")]
     for section in guide.sections:
         text = f"{guide.title}: {section.title}. {section.text}"
         chunks.append(Chunk(guide.id, section.title, text, guide.path))
-    return chunks
+    return chunks + question_chunks(guide)
+
+
+def question_chunks(doc: Term | Guide) -> list[Chunk]:
+    """Each governed example question is matched on its own, like a paraphrase of the title."""
+    return [Chunk(doc.id, None, q, doc.path, "question") for q in doc.questions]

@@ -59,8 +59,8 @@ def load_file(path: Path, model: type[Term | Guide], shown: str) -> tuple:
         return None, [Issue(path=shown, line=1, field="-", message="the file is not UTF-8 text")]
     except FrontMatterError as exc:
         return None, [Issue(path=shown, line=exc.line, field="front matter", message=str(exc))]
-    lines = {k[0]: v for k, v in parsed.lines.items() if len(k) == 1}
-    fields = dict(parsed.data, path=shown, body=parsed.body.strip(), field_lines=lines)
+    fields = dict(parsed.data, path=shown, body=parsed.body.strip(),
+                  field_lines=parsed.top_lines)
     if model is Guide:
         fields["sections"] = [s.model_dump() for s in split_sections(parsed.body, parsed.body_line)]
     try:

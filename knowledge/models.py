@@ -41,6 +41,9 @@ class Governed(Strict):
     version: str
     updated: dt.date
     related: tuple[str, ...] = ()
+    questions: tuple[str, ...] = Field(
+        default=(), description="Questions people ask that this document answers; searchable."
+    )
     path: str = ""
     body: str = ""
     field_lines: dict[str, int] = Field(default_factory=dict, exclude=True, repr=False)

@@ -29,11 +29,13 @@ FUZZY_MIN = 0.84
 
 @dataclass(frozen=True)
 class Weights:
-    """How the signals combine; measured on the evaluation set (see README)."""
+    """How the signals combine: chosen by benchmarks/tune_fusion.py on half the eval set."""
 
-    lexical: float = 0.2
+    lexical: float = 0.3
     alias: float = 0.4
-    alias_confidence: float = 0.8
+    alias_confidence: float = 0.6
+    # An alias naming a term counts this much even when the question says a lot more.
+    alias_floor: float = 0.3
 
 
 @dataclass
@@ -53,6 +55,7 @@ class Candidate:
 class Ranking:
     candidates: list[Candidate] = field(default_factory=list)
     exact: bool = False
+    vector: np.ndarray | None = None
 
     @property
     def top(self) -> Candidate | None:
@@ -109,7 +112,16 @@ class Retriever:
             self._fill_dense(cands.values(), vector)
         for cand in cands.values():
             self._score(cand, mode)
-        return Ranking(sorted(cands.values(), key=lambda c: -c.score))
+        return Ranking(sorted(cands.values(), key=lambda c: -c.score), vector=vector)
+
+    def best_section(self, doc_id: str, vector: np.ndarray | None) -> str | None:
+        """The body section of a document closest to the question, for quoting."""
+        positions = [p for p in self.index.positions(doc_id)
+                     if self.index.chunks[p].kind == "section"]
+        if vector is None or not positions:
+            return None
+        sims = self.index.vectors(positions) @ vector
+        return self.index.chunks[positions[int(np.argmax(sims))]].section
 
     def alias_strengths(self, question: str) -> dict[str, float]:
         """For each document an alias names, the share of the question's subject it covers."""
@@ -128,7 +140,9 @@ class Retriever:
                     if similarity == 1.0:
                         taken |= span
                     coverage = len(span) / len(content | span)
-                    found[doc_id] = max(found.get(doc_id, 0.0), similarity**4 * coverage)
+                    floor = self.weights.alias_floor
+                    strength = similarity**4 * (floor + (1 - floor) * coverage)
+                    found[doc_id] = max(found.get(doc_id, 0.0), strength)
         return found
 
     def _match(self, phrase: str) -> tuple[str | None, float]:

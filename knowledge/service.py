@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from knowledge.normalize import key
 from knowledge.question import clean_question
 from knowledge.retrieval import Candidate, Mode, Ranking, Retriever
 
-DEFAULT_THRESHOLD = 0.32
+DEFAULT_THRESHOLD = 0.47
+_CALCULATION = re.compile(r"\b(calculat|comput|formula|work(ed)? out|measur)", re.IGNORECASE)
 MAX_SUGGESTIONS = 3
 
 
@@ -78,7 +80,7 @@ class KnowledgeBase:
         threshold = self.threshold if mode == "hybrid" else _BASELINE_THRESHOLDS[mode]
         if top is None or top.confidence < threshold:
             return self._no_answer(text, ranking, snap.glossary)
-        return self._answer(text, top, snap)
+        return self._answer(text, top, ranking, snap)
 
     def define(self, name: str) -> Answer:
         """The term an id, name or alias names exactly; raises UnknownTerm with suggestions."""
@@ -115,10 +117,14 @@ class KnowledgeBase:
             notice=_notice(doc, replaced), **common,
         )
 
-    def _answer(self, question: str, top: Candidate, snap: Snapshot) -> Answer:
+    def _answer(self, question: str, top: Candidate, ranking: Ranking, snap: Snapshot) -> Answer:
         doc = snap.glossary.document(top.doc_id)
         chunk = snap.index.chunks[top.chunk] if top.chunk is not None else None
         section = chunk.section if chunk and chunk.doc_id == doc.id else None
+        if isinstance(doc, Guide) and section is None:
+            section = snap.retriever.best_section(doc.id, ranking.vector)
+        elif isinstance(doc, Term) and _CALCULATION.search(question):
+            section = "Formula"
         return self.render(doc, question=question, score=top.confidence, section=section)
 
     def _no_answer(self, question: str, ranking: Ranking, glossary: Glossary) -> Answer:

@@ -25,6 +25,7 @@ def cross_check(loaded: Loaded, metric_ids: Iterable[str] | None = None) -> list
             issues.append(Issue(path=term.path, line=_line(term, "metric"), field="metric",
                                 message=msg))
     issues.extend(_alias_collisions(docs))
+    issues.extend(_question_collisions(docs))
     return issues
 
 
@@ -61,6 +62,20 @@ def _alias_collisions(docs: list[Term | Guide]) -> list[Issue]:
                        f"({claimed.path})")
                 issues.append(Issue(path=term.path, line=_line(term, "aliases"),
                                     field="aliases", message=msg))
+    return issues
+
+
+def _question_collisions(docs: list[Term | Guide]) -> list[Issue]:
+    """An example question listed by two documents would make them compete for it."""
+    owner: dict[str, Term | Guide] = {}
+    issues = []
+    for doc in docs:
+        for question in doc.questions:
+            claimed = owner.setdefault(key(question), doc)
+            if claimed.id != doc.id:
+                msg = f"'{question}' is already listed by {claimed.kind} '{claimed.id}'"
+                issues.append(Issue(path=doc.path, line=_line(doc, "questions"),
+                                    field="questions", message=msg))
     return issues
 
 
