@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,8 +12,6 @@ from knowledge.loading import load_directory
 from knowledge.models import Guide, Term
 from knowledge.normalize import key
 from knowledge.validation import cross_check, term_phrases
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,29 +65,3 @@ class Reload:
 
     accepted: bool
     issues: list[Issue]
-
-
-class GlossaryStore:
-    """Serves the last good glossary; a reload that finds problems keeps the old one."""
-
-    def __init__(self, root: Path, metric_ids: Callable[[], Iterable[str] | None]) -> None:
-        self._root = root
-        self._metric_ids = metric_ids
-        self._lock = threading.Lock()
-        self._current = load_glossary(root, metric_ids())
-
-    @property
-    def current(self) -> Glossary:
-        return self._current
-
-    def reload(self) -> Reload:
-        glossary, issues = check_directory(self._root, self._metric_ids())
-        if glossary is None:
-            log.warning(
-                "glossary reload rejected, still serving the last good set (%d issues): %s",
-                len(issues), "; ".join(map(str, issues[:5])),
-            )
-            return Reload(accepted=False, issues=issues)
-        with self._lock:
-            self._current = glossary
-        return Reload(accepted=True, issues=[])

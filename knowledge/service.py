@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -23,6 +24,7 @@ from knowledge.normalize import key
 from knowledge.question import clean_question
 from knowledge.retrieval import Candidate, Mode, Ranking, Retriever
 
+log = logging.getLogger(__name__)
 DEFAULT_THRESHOLD = 0.47
 _CALCULATION = re.compile(r"\b(calculat|comput|formula|work(ed)? out|measur)", re.IGNORECASE)
 MAX_SUGGESTIONS = 3
@@ -65,6 +67,8 @@ class KnowledgeBase:
         """Re-read the directory; an invalid set is refused and the current one keeps serving."""
         glossary, issues = check_directory(self.root, self._metric_ids())
         if glossary is None:
+            log.warning("glossary reload rejected, still serving the last good set: %s",
+                        "; ".join(map(str, issues[:5])))
             return Reload(accepted=False, issues=issues)
         snapshot = self._build(glossary, on_embed)
         with self._lock:
