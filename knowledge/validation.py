@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from knowledge.issues import Issue
 from knowledge.loading import Loaded
@@ -51,31 +51,27 @@ def _unknown_refs(doc: Term | Guide, field: str, refs: Iterable[str], known: set
 
 def _alias_collisions(docs: list[Term | Guide]) -> list[Issue]:
     """Every id, name and alias must lead to exactly one term or guide."""
-    owner: dict[str, Term | Guide] = {}
-    issues = []
-    for term in docs:
-        for phrase in term_phrases(term):
-            k = key(phrase)
-            claimed = owner.setdefault(k, term)
-            if claimed.id != term.id:
-                msg = (f"'{phrase}' is already claimed by {claimed.kind} '{claimed.id}' "
-                       f"({claimed.path})")
-                issues.append(Issue(path=term.path, line=_line(term, "aliases"),
-                                    field="aliases", message=msg))
-    return issues
+    return _claimed_twice(docs, "aliases", term_phrases, "claimed")
 
 
 def _question_collisions(docs: list[Term | Guide]) -> list[Issue]:
     """An example question listed by two documents would make them compete for it."""
+    return _claimed_twice(docs, "questions", lambda doc: doc.questions, "listed")
+
+
+def _claimed_twice(docs: list[Term | Guide], field: str,
+                   phrases: Callable[[Term | Guide], Iterable[str]], verb: str) -> list[Issue]:
+    """Issues for each phrase (compared by its normalised key) that two documents both use."""
     owner: dict[str, Term | Guide] = {}
     issues = []
     for doc in docs:
-        for question in doc.questions:
-            claimed = owner.setdefault(key(question), doc)
+        for phrase in phrases(doc):
+            claimed = owner.setdefault(key(phrase), doc)
             if claimed.id != doc.id:
-                msg = f"'{question}' is already listed by {claimed.kind} '{claimed.id}'"
-                issues.append(Issue(path=doc.path, line=_line(doc, "questions"),
-                                    field="questions", message=msg))
+                msg = (f"'{phrase}' is already {verb} by {claimed.kind} '{claimed.id}' "
+                       f"({claimed.path})")
+                issues.append(Issue(path=doc.path, line=_line(doc, field), field=field,
+                                    message=msg))
     return issues
 
 
