@@ -7,37 +7,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from bot.settings import Settings, get_settings
+from bot.cli_common import err, fail, out, settings_or_exit
 from knowledge.errors import ContentError, InvalidQuestion, UnknownTerm
 
 app = typer.Typer(
     name="ssot", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
     help="The revenue team's single source of truth: governed definitions, in chat and here.",
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"error: {message}", markup=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ValueError as exc:
-        raise fail(f"bad configuration: {exc}".replace("\n", " "), 2) from None
 
 
 def _knowledge():
     from bot.factory import build_knowledge
 
     try:
-        return build_knowledge(_settings(), err)
+        return build_knowledge(settings_or_exit(), err)
     except ContentError as exc:
         for issue in exc.issues:
             err.print(str(issue), markup=False)
@@ -111,7 +96,7 @@ def glossary(
     from knowledge.glossary import load_glossary
     from metrics.catalog import metric_ids
 
-    settings = _settings()
+    settings = settings_or_exit()
     try:
         terms = load_glossary(settings.glossary_dir, metric_ids(settings.metrics_dir)).terms
     except ContentError as exc:
@@ -136,7 +121,7 @@ def validate(
     from knowledge.loading import load_directory
     from metrics.catalog import metric_ids
 
-    settings = _settings()
+    settings = settings_or_exit()
     root = directory or settings.glossary_dir
     _, issues = check_directory(root, metric_ids(settings.metrics_dir))
     for issue in issues:
@@ -157,7 +142,7 @@ def index() -> None:
     stats = kb.index.stats
     out.print(
         f"indexed {stats.chunks} chunks: {stats.embedded} embedded, {stats.reused} from cache "
-        f"({time.perf_counter() - start:.1f}s) → {_settings().cache_dir}"
+        f"({time.perf_counter() - start:.1f}s) → {settings_or_exit().cache_dir}"
     )
 
 
@@ -211,6 +196,17 @@ def chat() -> None:
     from bot.console import run_console
 
     run_console(_knowledge(), out)
+
+
+def _register_command_groups() -> None:
+    """Each capability keeps its commands in its own module, registered here."""
+    from bot import cli_data, cli_metrics, cli_slack, cli_state
+
+    for module in (cli_metrics, cli_data, cli_slack, cli_state):
+        module.register(app)
+
+
+_register_command_groups()
 
 
 def main() -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -14,7 +15,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     """Typed settings with embedded defaults, so a fresh clone runs with none set."""
 
-    model_config = SettingsConfigDict(env_prefix="SSOT_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="SSOT_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     glossary_dir: Path = PROJECT_ROOT / "glossary_docs"
     metrics_dir: Path = PROJECT_ROOT / "metrics" / "definitions"
@@ -26,6 +29,37 @@ class Settings(BaseSettings):
         default=None, description="Web root of the glossary repo, for links to sources."
     )
     answer_threshold: float = Field(default=0.47, ge=0.0, le=1.0)
+
+    # Metrics: the warehouse is read-only; "today" is configurable so answers are reproducible.
+    warehouse_url: str = Field(
+        default=f"duckdb:///{PROJECT_ROOT / 'var' / 'warehouse.duckdb'}",
+        validation_alias=AliasChoices("WAREHOUSE_URL", "SSOT_WAREHOUSE_URL"),
+    )
+    as_of: dt.date | None = Field(default=None, description="Today, for periods.")
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    warehouse_timeout_s: float = Field(default=5.0, gt=0)
+
+    # The bot's own state (history, outbox, subscriptions, feedback).
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'ssot.db'}",
+        validation_alias=AliasChoices("DATABASE_URL", "SSOT_DATABASE_URL"),
+    )
+
+    # Slack: names as Slack's own docs spell them, without our prefix.
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN")
+    )
+    slack_api_base_url: str = Field(
+        default="https://slack.com/api/", validation_alias=AliasChoices("SLACK_API_BASE_URL")
+    )
+    notify_channel: str | None = Field(default=None, description="Where every change is announced.")
+    sync_interval_s: float = Field(default=300.0, gt=0)
 
     @field_validator("docs_base_url")
     @classmethod

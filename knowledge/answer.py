@@ -37,6 +37,47 @@ class Suggestion(Frozen):
     score: float
 
 
+class Period(Frozen):
+    """A half-open date range [start, end) and how a person would name it."""
+
+    start: dt.date
+    end: dt.date
+    label: str
+
+
+class Target(Frozen):
+    """The go-to-market plan's target for the asked period, and whether the value meets it."""
+
+    value: float
+    direction: Literal["at_least", "at_most"]
+    formatted: str
+    met: bool | None = None
+
+
+class MetricRow(Frozen):
+    """One breakdown row: the dimension values and the metric's value for them."""
+
+    dimensions: dict[str, str | None]
+    value: float | None
+    formatted: str
+
+
+class MetricResult(Frozen):
+    """A governed metric computed for a period, with the SQL that produced it."""
+
+    metric: str
+    name: str
+    value: float | None
+    formatted: str
+    format: Literal["count", "currency", "percent", "days", "multiple"]
+    period: Period | None = None
+    dimensions: tuple[str, ...] = ()
+    filters: dict[str, str] = {}
+    rows: tuple[MetricRow, ...] = ()
+    target: Target | None = None
+    sql: str
+
+
 class Answer(Frozen):
     """What the bot says: a governed definition, a guide section, a metric, or no answer."""
 
@@ -61,3 +102,4 @@ class Answer(Frozen):
     score: float = 0.0
     suggestions: tuple[Suggestion, ...] = ()
     message: str | None = None
+    result: MetricResult | None = None

@@ -1,0 +1,9 @@
+"""`ssot demo-data`: the deterministic demo warehouse."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `ssot` app."""
