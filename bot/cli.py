@@ -29,6 +29,19 @@ def _knowledge():
         raise fail(f"the glossary has {len(exc.issues)} problem(s); run `ssot validate`") from None
 
 
+def _services():
+    from bot.factory import build_services
+    from metrics.errors import DefinitionError
+
+    try:
+        return build_services(settings_or_exit(), err)
+    except (ContentError, DefinitionError) as exc:
+        for issue in exc.issues:
+            err.print(str(issue), markup=False)
+        raise fail(f"{len(exc.issues)} problem(s) in the governed content; "
+                   "run `ssot validate`") from None
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help='The question, or "-" to read one per line.')],
@@ -41,9 +54,9 @@ def ask(
         if not json_:
             raise fail("reading questions from stdin needs --json (one JSON object a line)", 2)
         return _ask_stream()
-    kb = _knowledge()
+    services = _services()
     try:
-        answer = kb.ask(question)
+        answer = services.ask(question)
     except InvalidQuestion as exc:
         raise fail(str(exc), 2) from None
     if json_:
@@ -55,11 +68,11 @@ def ask(
 def _ask_stream() -> None:
     from knowledge.answer import Answer
 
-    kb = _knowledge()
+    services = _services()
     for raw in sys.stdin.buffer:
         line = raw.rstrip(b"\r\n")
         try:
-            answer = kb.ask(line.decode("utf-8", errors="replace"))
+            answer = services.ask(line.decode("utf-8", errors="replace"))
         except InvalidQuestion as exc:
             answer = Answer(kind="no_answer", question="", message=str(exc))
         sys.stdout.write(answer.model_dump_json() + "\n")
@@ -74,9 +87,9 @@ def define(
     """Show one term's governed definition, looked up exactly."""
     from bot.render_text import render_answer
 
-    kb = _knowledge()
+    services = _services()
     try:
-        answer = kb.define(term)
+        answer = services.define(term)
     except UnknownTerm as exc:
         hint = f" Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
         raise fail(f"{exc}{hint}", 1) from None
@@ -115,21 +128,28 @@ def glossary(
 @app.command()
 def validate(
     directory: Annotated[Path | None, typer.Argument(help="Glossary folder to check.")] = None,
+    metrics_dir: Annotated[Path | None, typer.Option(
+        "--metrics", help="Metric definitions folder to check (default: the configured one).")
+    ] = None,
 ) -> None:
-    """Check the glossary and list every problem as path:line: field: message."""
+    """Check the glossary and the metric definitions; print every problem as path:line: field."""
     from knowledge.glossary import check_directory
     from knowledge.loading import load_directory
-    from metrics.catalog import metric_ids
+    from metrics.catalog import check_definitions, metric_ids
 
     settings = settings_or_exit()
     root = directory or settings.glossary_dir
-    _, issues = check_directory(root, metric_ids(settings.metrics_dir))
+    metrics_root = metrics_dir or settings.metrics_dir
+    _, issues = check_directory(root, metric_ids(metrics_root))
+    loaded = load_directory(root)
+    catalog, metric_issues = check_definitions(metrics_root, {t.id: t for t in loaded.terms})
+    issues = issues + metric_issues
     for issue in issues:
         print(issue)  # plain lines: editors and CI annotators parse path:line
     if issues:
-        raise fail(f"{len(issues)} problem(s) in {root}", 1)
-    loaded = load_directory(root)
-    out.print(f"ok: {len(loaded.terms)} terms and {len(loaded.guides)} guides in {root}")
+        raise fail(f"{len(issues)} problem(s) in {root} and {metrics_root}", 1)
+    out.print(f"ok: {len(loaded.terms)} terms and {len(loaded.guides)} guides in {root}; "
+              f"{len(catalog.metrics)} metrics in {metrics_root}")
 
 
 @app.command()

@@ -2,8 +2,133 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from bot.cli_common import err, fail, out, settings_or_exit
+from metrics.audience import Audience
+from metrics.errors import BadRequest, DefinitionError, MetricUserError, UnknownMetric
+
+Period = Annotated[str | None, typer.Option("--period", "-p", help="e.g. last_quarter, 2026-Q3, "
+                                            "2026-05, ytd, 2026-01-01..2026-03-31.")]
+By = Annotated[list[str] | None, typer.Option("--by", help="Break down by a dimension.")]
+Where = Annotated[list[str] | None, typer.Option("--where", help="Filter: DIM=VALUE.")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Treat this date as today.")]
+Channel = Annotated[str | None, typer.Option("--channel", help="Ask as this channel.")]
+Group = Annotated[list[str] | None, typer.Option("--group", help="Ask as a member of a group.")]
+
+
+def _engine(as_of: str | None = None):
+    from bot.factory import build_metrics
+    from knowledge.glossary import check_directory
+    from metrics.catalog import metric_ids
+
+    settings = settings_or_exit()
+    if as_of:
+        try:
+            settings = settings.model_copy(update={"as_of": dt.date.fromisoformat(as_of)})
+        except ValueError:
+            raise fail(f"--as-of '{as_of}' is not a date like 2026-03-31", 2) from None
+    glossary, _ = check_directory(settings.glossary_dir, metric_ids(settings.metrics_dir))
+    try:
+        return build_metrics(settings, glossary.terms if glossary else None, err)
+    except DefinitionError as exc:
+        for issue in exc.issues:
+            err.print(str(issue), markup=False)
+        raise fail(f"{len(exc.issues)} problem(s) in the metric definitions") from None
+    except MetricUserError as exc:
+        raise fail(str(exc), 2) from None
+
+
+def _where(pairs: list[str] | None) -> dict[str, str]:
+    found = {}
+    for pair in pairs or []:
+        dim, sep, value = pair.partition("=")
+        if not sep or not dim.strip() or not value.strip():
+            raise fail(f"--where '{pair}' must look like DIM=VALUE, e.g. region=EMEA", 2)
+        found[dim.strip().lower()] = value.strip()
+    return found
+
+
+def _plan(engine, metric, period, by, where, channel, groups):
+    audience = Audience(channel=channel, groups=frozenset(groups or ()))
+    try:
+        return engine.plan(metric, period, by or [], _where(where), audience)
+    except MetricUserError as exc:
+        raise fail(str(exc), 2 if isinstance(exc, BadRequest | UnknownMetric) else 1) from None
+
+
+def metrics_catalogue() -> None:
+    """List the governed metrics: id, format, dimensions, visibility, owner."""
+    from knowledge.loading import load_directory
+    from metrics.catalog import load_catalog
+
+    settings = settings_or_exit()
+    terms = {t.id: t for t in load_directory(settings.glossary_dir).terms}
+    try:
+        catalog = load_catalog(settings.metrics_dir, terms)
+    except DefinitionError as exc:
+        for issue in exc.issues:
+            err.print(str(issue), markup=False)
+        raise fail(f"{len(exc.issues)} problem(s) in the metric definitions") from None
+    table = Table("id", "format", "by", "visibility", "owner", box=None)
+    for m in sorted(catalog, key=lambda m: m.id):
+        table.add_row(m.id, m.format, ",".join(m.dimensions) or "-",
+                      "restricted" if m.restricted else "public", m.owner.team)
+    out.print(table)
+
+
+def metric(
+    metric_id: Annotated[str, typer.Argument(metavar="ID", help="Metric id or name.")],
+    period: Period = None, by: By = None, where: Where = None, as_of: AsOf = None,
+    channel: Channel = None, group: Group = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Compute a governed metric for a period, optionally broken down and filtered."""
+    from bot.render_text import render_result
+
+    engine = _engine(as_of)
+    plan = _plan(engine, metric_id, period, by, where, channel, group)
+    try:
+        result = engine.run(plan)
+    except MetricUserError as exc:
+        raise fail(str(exc), 1) from None
+    if not json_:
+        out.print(render_result(result))
+        return
+    print(json.dumps({
+        "metric": result.metric, "value": result.value, "formatted": result.formatted,
+        "period": result.period.model_dump(mode="json", include={"start", "end"})
+        if result.period else None,
+        "rows": [{**row.dimensions, "value": row.value} for row in result.rows],
+        "target": result.target.model_dump(mode="json") if result.target else None,
+        "sql": result.sql,
+    }))
+
+
+def sql(
+    metric_id: Annotated[str, typer.Argument(metavar="ID", help="Metric id or name.")],
+    period: Period = None, by: By = None, where: Where = None, as_of: AsOf = None,
+    channel: Channel = None, group: Group = None,
+    dialect: Annotated[str | None, typer.Option(
+        help="duckdb, postgresql, snowflake or bigquery (default: the warehouse's).")] = None,
+) -> None:
+    """Print the governed SQL a metric runs, to check the work."""
+    from metrics.rendering import DIALECTS
+
+    if dialect and dialect not in DIALECTS:
+        raise fail(f"unknown dialect '{dialect}'; choose from {', '.join(DIALECTS)}", 2)
+    engine = _engine(as_of)
+    plan = _plan(engine, metric_id, period, by, where, channel, group)
+    print(engine.sql(plan, dialect))
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `ssot` app."""
+    app.command(name="metrics")(metrics_catalogue)
+    app.command()(metric)
+    app.command()(sql)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from bot.services import Services
 from bot.settings import Settings
 from knowledge.embedding import SentenceTransformerEmbedder
 from knowledge.service import KnowledgeBase
-from metrics.catalog import metric_ids
+from metrics.catalog import load_catalog, metric_ids
+from metrics.engine import MetricEngine
+from metrics.periods import Calendar
+from metrics.warehouse import duckdb_path, open_warehouse
 
 
 @contextmanager
@@ -47,3 +52,32 @@ def build_knowledge(settings: Settings, console: Console | None = None) -> Knowl
             docs_base_url=settings.docs_base_url, threshold=settings.answer_threshold,
             on_embed=on_embed,
         )
+
+
+def build_metrics(settings: Settings, terms: dict | None = None,
+                  console: Console | None = None) -> MetricEngine:
+    """The metric engine over the configured warehouse (the demo one is made on first use)."""
+    catalog = load_catalog(settings.metrics_dir, terms)
+    path = duckdb_path(settings.warehouse_url)
+    if path is not None and not path.exists():
+        _make_demo_warehouse(path, settings, console or Console(stderr=True))
+
+    def calendar() -> Calendar:
+        return Calendar(settings.as_of or dt.date.today(), settings.fiscal_year_start_month)
+
+    warehouse = open_warehouse(settings.warehouse_url, settings.warehouse_timeout_s)
+    return MetricEngine(catalog, warehouse, calendar, settings.currency)
+
+
+def _make_demo_warehouse(path, settings: Settings, console: Console) -> None:
+    from metrics.demo_data import ensure_warehouse
+
+    console.print(f"no warehouse at {path}: generating the demo warehouse (`ssot demo-data`)")
+    ensure_warehouse(path, as_of=settings.as_of or dt.date.today())
+
+
+def build_services(settings: Settings, console: Console | None = None) -> Services:
+    """Glossary and metrics behind one `Services`, as every surface uses them."""
+    knowledge = build_knowledge(settings, console)
+    engine = build_metrics(settings, knowledge.glossary.terms, console)
+    return Services(knowledge, engine, docs_base_url=settings.docs_base_url)

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     as_of: dt.date | None = Field(default=None, description="Today, for periods.")
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
     warehouse_timeout_s: float = Field(default=5.0, gt=0)
+    currency: str = Field(default="USD", description="How warehouse amounts are labelled.")
 
     # The bot's own state (history, outbox, subscriptions, feedback).
     database_url: str = Field(

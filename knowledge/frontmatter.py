@@ -40,7 +40,7 @@ class Parsed:
     @cached_property
     def lines(self) -> dict[tuple[str, ...], int]:
         """Line of every key and list item; only needed when reporting a problem."""
-        return _key_lines(yaml.compose(self.yaml_text, Loader=_Loader), (), offset=2)
+        return key_lines(yaml.compose(self.yaml_text, Loader=_Loader), (), offset=2)
 
     def line_of(self, loc: tuple[str | int, ...]) -> int:
         """The line of the deepest known key on `loc`, else the opening `---`."""
@@ -73,16 +73,17 @@ def parse(text: str) -> Parsed:
                   yaml_text=yaml_text)
 
 
-def _key_lines(node: yaml.Node, prefix: tuple[str, ...], offset: int) -> dict:
+def key_lines(node: yaml.Node, prefix: tuple[str, ...], offset: int) -> dict:
+    """Line of every mapping key and list item under `node`, keyed by path."""
     found: dict[tuple[str, ...], int] = {}
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             path = (*prefix, str(key.value))
             found[path] = key.start_mark.line + offset
-            found.update(_key_lines(value, path, offset))
+            found.update(key_lines(value, path, offset))
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             path = (*prefix, str(index))
             found[path] = item.start_mark.line + offset
-            found.update(_key_lines(item, path, offset))
+            found.update(key_lines(item, path, offset))
     return found

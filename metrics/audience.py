@@ -12,3 +12,6 @@ class Audience(BaseModel):
 
     channel: str | None = None
     groups: frozenset[str] = frozenset()
+
+
+PUBLIC = Audience()

@@ -1,12 +1,23 @@
-"""The ids of the governed metric definitions in `metrics/definitions/`."""
+"""Load `metrics/definitions/*.yml`, collecting every problem as `path:line: field: message`."""
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
+
+from knowledge.frontmatter import key_lines
+from knowledge.issues import Issue
+from metrics.definitions import _DAYS_BETWEEN, Measure, Metric
+from metrics.errors import DefinitionError
+from metrics.model import CONDITIONS, DIMENSIONS, TABLES
 
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def metric_ids(directory: Path = DEFINITIONS_DIR) -> set[str]:
@@ -14,9 +25,234 @@ def metric_ids(directory: Path = DEFINITIONS_DIR) -> set[str]:
     ids = set()
     for path in sorted(directory.glob("*.yml")):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
         except (yaml.YAMLError, UnicodeDecodeError):
             continue
         if isinstance(data, dict) and isinstance(data.get("id"), str):
             ids.add(data["id"])
     return ids
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The validated metric definitions, by id."""
+
+    metrics: dict[str, Metric]
+
+    def __getitem__(self, metric_id: str) -> Metric:
+        return self.metrics[metric_id]
+
+    def __contains__(self, metric_id: object) -> bool:
+        return metric_id in self.metrics
+
+    def __iter__(self):
+        return iter(self.metrics.values())
+
+    def dependencies(self, metric: Metric) -> list[Metric]:
+        """The metric and every metric its formula uses, dependencies first."""
+        seen: dict[str, Metric] = {}
+
+        def visit(m: Metric) -> None:
+            for ref in m.metrics:
+                if ref not in seen and ref in self.metrics:
+                    visit(self.metrics[ref])
+            seen.setdefault(m.id, m)
+
+        visit(metric)
+        return list(seen.values())
+
+    def periodic(self, metric: Metric) -> bool:
+        return any(m.periodic for m in self.dependencies(metric))
+
+
+def check_definitions(directory: Path, terms: Mapping[str, object] | None = None,
+                      display_root: Path | None = None) -> tuple[Catalog | None, list[Issue]]:
+    """Load and validate every definition; `terms` (id → Term) also checks glossary agreement."""
+    issues: list[Issue] = []
+    metrics: list[Metric] = []
+    if not directory.is_dir():
+        return None, [Issue(path=str(directory), line=0, field="-", message="no such directory")]
+    shown_root = display_root or directory.parent.parent
+    for path in sorted(directory.glob("*.yml")):
+        metric, found = _load_file(path, _relative(path, shown_root))
+        issues += found
+        if metric is not None:
+            metrics.append(metric)
+    by_id: dict[str, Metric] = {}
+    for metric in metrics:
+        if metric.id in by_id:
+            issues.append(_at(metric, "id", f"'{metric.id}' is already used by "
+                                            f"{by_id[metric.id].path}"))
+        by_id.setdefault(metric.id, metric)
+    for metric in by_id.values():
+        issues += _semantic_issues(metric, by_id)
+        if terms is not None:
+            issues += _glossary_issues(metric, terms)
+    if terms is not None:
+        issues += _terms_without_their_metric(terms, by_id, directory)
+    if issues:
+        return None, sorted(issues, key=lambda i: (i.path, i.line, i.field))
+    return Catalog(by_id), []
+
+
+def load_catalog(directory: Path, terms: Mapping[str, object] | None = None) -> Catalog:
+    """A catalogue that must be valid; raises DefinitionError listing every issue."""
+    catalog, issues = check_definitions(directory, terms)
+    if catalog is None:
+        raise DefinitionError(issues)
+    return catalog
+
+
+def _load_file(path: Path, shown: str) -> tuple[Metric | None, list[Issue]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
+    except UnicodeDecodeError:
+        return None, [Issue(path=shown, line=1, field="-", message="the file is not UTF-8 text")]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        return None, [Issue(path=shown, line=mark.line + 1 if mark else 1, field="-",
+                            message=f"invalid YAML: {exc.problem or exc}")]
+    if not isinstance(data, dict):
+        return None, [Issue(path=shown, line=1, field="-",
+                            message="the file must be a mapping of fields")]
+    lines = key_lines(node, (), offset=1)
+    top = {path[0]: line for path, line in lines.items() if len(path) == 1}
+    dotted = {".".join(path): line for path, line in lines.items()}
+    try:
+        metric = Metric.model_validate(dict(data, path=shown, field_lines=dotted))
+    except ValidationError as exc:
+        return None, [_validation_issue(shown, lines, err) for err in exc.errors()]
+    if metric.id != path.stem:
+        return None, [Issue(path=shown, line=top.get("id", 1), field="id",
+                            message=f"id '{metric.id}' must match the file name '{path.stem}.yml'")]
+    return metric, []
+
+
+def _validation_issue(shown: str, lines: dict, err: dict) -> Issue:
+    loc = tuple(str(p) for p in err["loc"])
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "missing":
+        message = "required field is missing"
+    elif err["type"] == "extra_forbidden":
+        message = "unknown field (check the spelling against metrics/README.md)"
+    probe = loc
+    while probe and probe not in lines:
+        probe = probe[:-1]
+    return Issue(path=shown, line=lines.get(probe, 1), field=".".join(loc) or "-",
+                 message=message)
+
+
+def _semantic_issues(metric: Metric, by_id: dict[str, Metric]) -> list[Issue]:
+    issues = []
+    for name, measure in metric.named_measures().items():
+        issues += [_at(metric, f"{_field_of(metric, name)}{sub}", msg)
+                   for sub, msg in _measure_problems(measure)]
+        tables = DIMENSIONS.get(measure.table, {})
+        for dim in metric.dimensions:
+            if dim not in tables:
+                issues.append(_at(metric, "dimensions", f"'{dim}' cannot be reached from table "
+                                                        f"'{measure.table}' (measure '{name}')"))
+    for ref in metric.metrics:
+        if ref not in by_id:
+            issues.append(_at(metric, "metrics", f"no governed metric '{ref}'"))
+        elif by_id[ref].restricted and not metric.restricted:
+            issues.append(_at(metric, "visibility", f"uses restricted metric '{ref}', so it "
+                                                    "must be restricted too"))
+    if _cycle(metric, by_id):
+        issues.append(_at(metric, "metrics", "metrics refer to each other in a cycle"))
+    names = {*metric.named_measures(), *metric.metrics, *metric.parameters}
+    issues += [_at(metric, "expr", msg) for msg in _formula_problems(metric.formula(), names)]
+    return issues
+
+
+def _field_of(metric: Metric, name: str) -> str:
+    return f"measures.{name}" if metric.type == "derived" else (
+        "measure" if metric.type == "simple" else name)
+
+
+def _measure_problems(measure: Measure) -> list[tuple[str, str]]:
+    """(sub-field, message) for each problem of a measure against the warehouse model."""
+    table = TABLES.get(measure.table)
+    if table is None:
+        return [(".table", f"unknown table '{measure.table}'; tables: {', '.join(sorted(TABLES))}")]
+    problems = []
+    if measure.time and measure.time not in table.c:
+        problems.append((".time", f"table '{measure.table}' has no column '{measure.time}'"))
+    if measure.expr:
+        match = _DAYS_BETWEEN.match(measure.expr)
+        for column in match.groups() if match else [measure.expr]:
+            if column not in table.c:
+                problems.append((".expr", f"table '{measure.table}' has no column '{column}'"))
+    for index, f in enumerate(measure.filters):
+        at = f".filters.{index}"
+        for column in (f.column, f.within_hours_of):
+            if column and column not in table.c:
+                problems.append((at, f"table '{measure.table}' has no column '{column}'"))
+        if f.condition and (f.condition not in CONDITIONS
+                            or CONDITIONS[f.condition][0] != measure.table):
+            usable = [n for n, (t, _) in CONDITIONS.items() if t == measure.table]
+            problems.append((at, f"no condition '{f.condition}' on '{measure.table}'; "
+                                 f"known: {', '.join(usable) or 'none'}"))
+    return problems
+
+
+def _formula_problems(formula: str, names: set[str]) -> list[str]:
+    try:
+        tree = ast.parse(formula, mode="eval")
+    except SyntaxError:
+        return [f"'{formula}' is not a formula"]
+    problems = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id not in names:
+            problems.append(f"'{node.id}' is not a measure, metric or parameter of this metric")
+        elif not isinstance(node, ast.Expression | ast.BinOp | ast.Name | ast.Constant
+                            | ast.Add | ast.Sub | ast.Mult | ast.Div | ast.Load | ast.UnaryOp
+                            | ast.USub):
+            kind = type(node).__name__
+            problems.append(f"only + - * / numbers and names are allowed, not {kind}")
+    return problems
+
+
+def _cycle(metric: Metric, by_id: dict[str, Metric], path: tuple[str, ...] = ()) -> bool:
+    if metric.id in path:
+        return True
+    return any(_cycle(by_id[r], by_id, (*path, metric.id)) for r in metric.metrics if r in by_id)
+
+
+def _glossary_issues(metric: Metric, terms: Mapping[str, object]) -> list[Issue]:
+    term = terms.get(metric.glossary)
+    if term is None:
+        return [_at(metric, "glossary", f"no glossary term '{metric.glossary}'")]
+    if getattr(term, "metric", None) != metric.id:
+        return [_at(metric, "glossary", f"term '{metric.glossary}' ({term.path}) must name this "
+                                        f"metric with 'metric: {metric.id}'")]
+    return []
+
+
+def _terms_without_their_metric(terms: Mapping[str, object], by_id: dict[str, Metric],
+                                directory: Path) -> list[Issue]:
+    issues = []
+    for term in terms.values():
+        metric = by_id.get(getattr(term, "metric", None) or "")
+        if metric is not None and metric.glossary != term.id:
+            issues.append(_at(metric, "glossary", f"term '{term.id}' names this metric, so "
+                                                  f"'glossary' must be '{term.id}'"))
+    return issues
+
+
+def _at(metric: Metric, field: str, message: str) -> Issue:
+    """An issue on the line of the deepest part of `field` the file spells out."""
+    parts = field.split(".")
+    while parts and ".".join(parts) not in metric.field_lines:
+        parts.pop()
+    line = metric.field_lines.get(".".join(parts), 1)
+    return Issue(path=metric.path, line=line, field=field, message=message)
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(path)

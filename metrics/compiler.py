@@ -1,0 +1,191 @@
+"""Compile a metric request to one SQLAlchemy Core statement: plan scans, then combine them.
+
+Measures that read the same table over the same window share one scan; what they do not have
+in common moves into CASE WHEN inside the aggregate, so a ratio costs one pass, not two.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from knowledge.answer import Period
+from metrics.catalog import Catalog
+from metrics.definitions import _DAYS_BETWEEN, Filter, Measure, Metric
+from metrics.model import CONDITIONS, DIMENSIONS, JOINS, TABLES
+
+_OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+        ast.Mult: lambda a, b: a * b,
+        ast.Div: lambda a, b: sa.cast(a, sa.Double) / sa.func.nullif(b, 0)}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to compute: the metric, its period, breakdown dimensions and filter values."""
+
+    metric: Metric
+    period: Period | None
+    by: tuple[str, ...] = ()
+    where: Mapping[str, str] = None  # type: ignore[assignment]
+
+    @property
+    def filters(self) -> Mapping[str, str]:
+        return self.where or {}
+
+
+def compile_metric(catalog: Catalog, plan: Plan) -> sa.Select:
+    """The statement returning one row per breakdown key: the dimensions, then `value`."""
+    measures, formula = _expand(catalog, plan.metric)
+    groups: dict[tuple, dict[str, Measure]] = {}
+    for name, measure in measures.items():
+        key = (measure.table, measure.time, measure.window if measure.time else None)
+        groups.setdefault(key, {})[name] = measure
+    names: list[str] = []
+    for table, _, window in groups:
+        name = f"{table}_{window or 'all'}"
+        names.append(name if name not in names else f"{name}_{len(names)}")
+    scans = [_scan(name, ms, plan) for name, ms in zip(names, groups.values(), strict=True)]
+    return _combine(scans, formula, plan.by)
+
+
+def _expand(catalog: Catalog, metric: Metric, prefix: str = "") -> tuple[dict, ast.expr]:
+    """Every measure the formula needs, uniquely named, and the formula over those names."""
+    measures = {f"{prefix}{n}": m for n, m in metric.named_measures().items()}
+    tree = ast.parse(metric.formula(), mode="eval").body
+    inline: dict[str, ast.expr] = {}
+    for ref in metric.metrics:
+        sub_measures, sub_formula = _expand(catalog, catalog[ref], f"{prefix}{ref}__")
+        measures.update(sub_measures)
+        inline[ref] = sub_formula
+
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.expr:
+            if node.id in inline:
+                return inline[node.id]
+            if node.id in metric.parameters:
+                return ast.Constant(metric.parameters[node.id])
+            return ast.Name(id=f"{prefix}{node.id}", ctx=ast.Load())
+
+    return measures, Rename().visit(tree)
+
+
+def _scan(name: str, measures: dict[str, Measure], plan: Plan) -> sa.CTE:
+    first = next(iter(measures.values()))
+    fact = TABLES[first.table]
+    source, columns = _joined(fact, first.table, plan)
+    shared = set.intersection(*(set(m.filters) for m in measures.values()))
+    conditions = [_filter(fact, f) for f in sorted(shared, key=repr)]
+    conditions += _window(fact, first, plan.period)
+    conditions += [columns[d] == sa.bindparam(f"where_{d}", v) for d, v in plan.filters.items()]
+    dims = [columns[d].label(d) for d in plan.by]
+    aggregates = [_aggregate(fact, m, [f for f in m.filters if f not in shared]).label(name)
+                  for name, m in measures.items()]
+    statement = sa.select(*dims, *aggregates).select_from(source).where(*conditions)
+    if dims:
+        statement = statement.group_by(*[columns[d] for d in plan.by])
+    return statement.cte(name)
+
+
+def _joined(fact: sa.Table, table: str, plan: Plan) -> tuple[sa.FromClause, dict]:
+    """The fact table, left-joined to what the asked dimensions live on; dimension → column."""
+    source: sa.FromClause = fact
+    columns = {}
+    for dim in {*plan.by, *plan.filters}:
+        holder, column = DIMENSIONS[table][dim]
+        if holder == table:
+            columns[dim] = fact.c[column]
+            continue
+        join = JOINS[(table, holder)]
+        if holder not in {t.name for t in source.get_children() if isinstance(t, sa.Table)}:
+            source = source.outerjoin(join.table, join.on(fact, join.table))
+        columns[dim] = join.table.c[column]
+    return source, columns
+
+
+def _window(fact: sa.Table, measure: Measure, period: Period | None) -> list:
+    if not measure.time or period is None:
+        return []
+    start, end = period.start, period.end
+    if measure.window == "trailing_365_days":
+        start, end = start - dt.timedelta(days=365), start
+    elif measure.window == "previous_period":
+        start, end = start - (end - start), start
+    column = fact.c[measure.time]
+    # Half-open [start, end) on dates; on a timestamp column this is the same as comparing
+    # the date part, and it keeps the predicate prunable by the warehouse.
+    return [column >= sa.bindparam(f"{measure.window}_start", start, type_=sa.Date),
+            column < sa.bindparam(f"{measure.window}_end", end, type_=sa.Date)]
+
+
+def _filter(fact: sa.Table, f: Filter) -> sa.ColumnElement[bool]:
+    if f.condition:
+        return CONDITIONS[f.condition][1](fact)
+    column = fact.c[f.column]
+    if f.not_null is not None:
+        return column.is_not(None) if f.not_null else column.is_(None)
+    if f.within_hours_of:
+        limit = fact.c[f.within_hours_of] + sa.text(f"INTERVAL '{f.hours:g} hours'")
+        return sa.and_(column.is_not(None), column <= limit)
+    if isinstance(f.equals, bool):
+        return column.is_(sa.true() if f.equals else sa.false())
+    return column == f.equals
+
+
+def _aggregate(fact: sa.Table, measure: Measure, residual: list[Filter]) -> sa.ColumnElement:
+    value = _expression(fact, measure.expr) if measure.expr else sa.literal(1)
+    if residual:
+        value = sa.case((sa.and_(*[_filter(fact, f) for f in residual]), value))
+    if measure.agg == "count":
+        return sa.func.count(value) if residual or measure.expr else sa.func.count()
+    if measure.agg == "count_distinct":
+        return sa.func.count(sa.distinct(value))
+    return getattr(sa.func, measure.agg)(value)
+
+
+def _expression(fact: sa.Table, expr: str) -> sa.ColumnElement:
+    match = _DAYS_BETWEEN.match(expr)
+    if match:
+        start, end = (fact.c[name] for name in match.groups())
+        return _as_date(end) - _as_date(start)
+    return fact.c[expr]
+
+
+def _as_date(column: sa.Column) -> sa.ColumnElement:
+    return column if isinstance(column.type, sa.Date) else sa.cast(column, sa.Date)
+
+
+def _combine(scans: list[sa.CTE], formula: ast.expr, by: tuple[str, ...]) -> sa.Select:
+    owner = {c.name: scan for scan in scans for c in scan.c if c.name not in by}
+    value = sa.cast(_sql(formula, lambda name: owner[name].c[name]), sa.Double).label("value")
+    if not by:
+        source = scans[0]
+        for scan in scans[1:]:
+            source = source.join(scan, sa.true())
+        return sa.select(value).select_from(source)
+    if len(scans) == 1:
+        keys = [scans[0].c[d] for d in by]
+        return sa.select(*keys, value).order_by(*[k.asc().nulls_last() for k in keys])
+    keys = sa.union(*[sa.select(*[s.c[d] for d in by]) for s in scans]).subquery("keys")
+    source: sa.FromClause = keys
+    for scan in scans:
+        source = source.outerjoin(scan, sa.and_(
+            *[keys.c[d].is_not_distinct_from(scan.c[d]) for d in by]))
+    columns = [keys.c[d] for d in by]
+    return (sa.select(*columns, value).select_from(source)
+            .order_by(*[c.asc().nulls_last() for c in columns]))
+
+
+def _sql(node: ast.expr, column) -> sa.ColumnElement:
+    if isinstance(node, ast.Name):
+        return column(node.id)
+    if isinstance(node, ast.Constant):
+        return sa.literal(node.value, sa.Double)
+    if isinstance(node, ast.UnaryOp):
+        return -_sql(node.operand, column)
+    if isinstance(node, ast.BinOp):
+        return _OPS[type(node.op)](_sql(node.left, column), _sql(node.right, column))
+    raise TypeError(f"unsupported formula node {type(node).__name__}")

@@ -1,0 +1,153 @@
+"""Run governed metrics: validate a request, compile it, execute it read-only, explain it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from rapidfuzz import fuzz, process
+
+from knowledge.answer import MetricResult, MetricRow, Period
+from metrics.audience import PUBLIC, Audience
+from metrics.catalog import Catalog
+from metrics.compiler import Plan, compile_metric
+from metrics.definitions import Metric
+from metrics.errors import BadRequest, Restricted, UnknownMetric, WarehouseUnavailable
+from metrics.formatting import format_value, target_status
+from metrics.model import DIMENSIONS, TABLES
+from metrics.periods import Calendar, resolve
+from metrics.rendering import render_sql
+
+DEFAULT_PERIOD = "this_quarter"
+
+
+@dataclass
+class MetricEngine:
+    """The governed metrics over one warehouse; nothing else is ever sent to it."""
+
+    catalog: Catalog
+    warehouse: sa.Engine
+    calendar: Callable[[], Calendar]
+    currency: str = "USD"
+    _values: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def find(self, name: str) -> Metric:
+        """A metric by id or name; UnknownMetric carries the closest ids."""
+        wanted = " ".join(name.strip().lower().replace("_", " ").split())
+        for metric in self.catalog:
+            if wanted in (metric.id.replace("_", " "), metric.name.lower()):
+                return metric
+        choices = {m.id: f"{m.id.replace('_', ' ')} {m.name.lower()}" for m in self.catalog}
+        close = process.extract(wanted, choices, scorer=fuzz.WRatio, limit=3, score_cutoff=60)
+        suggestions = [key for _, _, key in close]
+        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        raise UnknownMetric(f"no governed metric '{name}'.{hint} `ssot metrics` lists them.",
+                            suggestions)
+
+    def plan(self, metric_id: str, period: str | Period | None = None,
+             by: Sequence[str] = (), where: Mapping[str, str] | None = None,
+             audience: Audience = PUBLIC) -> Plan:
+        """Check every part of a request against the definition and the warehouse."""
+        metric = self.find(metric_id)
+        self._check_audience(metric, audience)
+        for dim in [*by, *(where or {})]:
+            if dim not in metric.dimensions:
+                allowed = ", ".join(metric.dimensions) or "none"
+                raise BadRequest(f"{metric.id} cannot be broken down or filtered by '{dim}'; "
+                                 f"allowed dimensions: {allowed}")
+        if len(set(by)) != len(by):
+            raise BadRequest("each dimension can be asked for once in --by")
+        canonical = {dim: self._canonical(metric, dim, value)
+                     for dim, value in (where or {}).items()}
+        resolved = None
+        if self.catalog.periodic(metric):
+            resolved = period if isinstance(period, Period) else resolve(
+                period or DEFAULT_PERIOD, self.calendar())
+        return Plan(metric=metric, period=resolved, by=tuple(by), where=canonical)
+
+    def run(self, plan: Plan) -> MetricResult:
+        """The value, the breakdown rows, the target and the SQL, for a checked plan."""
+        metric = plan.metric
+        total_plan = Plan(metric=metric, period=plan.period, where=plan.where)
+        value = self._execute(compile_metric(self.catalog, total_plan))[0][-1]
+        rows: list[MetricRow] = []
+        if plan.by:
+            for row in self._execute(compile_metric(self.catalog, plan)):
+                dims = {d: (None if v is None else str(v)) for d, v in zip(plan.by, row,
+                                                                           strict=False)}
+                rows.append(MetricRow(dimensions=dims, value=_float(row[-1]),
+                                      formatted=self._format(metric, _float(row[-1]))))
+        value = _float(value)
+        return MetricResult(
+            metric=metric.id, name=metric.name, value=value, formatted=self._format(metric, value),
+            format=metric.format, period=plan.period, dimensions=plan.by,
+            filters=dict(plan.filters), rows=tuple(rows),
+            target=target_status(metric.target, value, plan.period, metric.format, metric.unit,
+                                 self.currency),
+            sql=self.sql(plan),
+        )
+
+    def sql(self, plan: Plan, dialect: str | None = None) -> str:
+        """The governed SQL of a plan, readable, for the warehouse's dialect or another."""
+        statement = compile_metric(self.catalog, plan)
+        return render_sql(statement, dialect or self.warehouse.dialect.name, self.warehouse)
+
+    def _format(self, metric: Metric, value: float | None) -> str:
+        return format_value(value, metric.format, metric.unit, self.currency)
+
+    def _check_audience(self, metric: Metric, audience: Audience) -> None:
+        for needed in self.catalog.dependencies(metric):
+            vis = needed.visibility
+            if vis == "public":
+                continue
+            channel = (audience.channel or "").lstrip("#").lower()
+            if channel in {c.lstrip("#").lower() for c in vis.channels}:
+                continue
+            if {g.lower() for g in audience.groups} & {g.lower() for g in vis.groups}:
+                continue
+            where = [f"#{c.lstrip('#')}" for c in vis.channels] + [
+                f"the {g} group" for g in vis.groups]
+            raise Restricted(f"{metric.name} is restricted to {', '.join(where)}; "
+                             "ask there, or ask its owner "
+                             f"({metric.owner}) for access. Its definition is public: "
+                             f"`ssot define {metric.glossary}`.")
+
+    def _canonical(self, metric: Metric, dim: str, value: str) -> str:
+        """The warehouse's spelling of a filter value, matched case-insensitively."""
+        known = self.dimension_values(metric, dim)
+        found = known.get(value.strip().lower())
+        if found is None:
+            shown = ", ".join(sorted(known.values())[:20])
+            raise BadRequest(f"'{value}' is not a {dim} in the warehouse; {dim} values: {shown}")
+        return found
+
+    def dimension_values(self, metric: Metric, dim: str) -> dict[str, str]:
+        """Lower-cased → stored spelling of every value a dimension takes."""
+        first = next(iter(self.catalog.dependencies(metric)[-1].named_measures().values()))
+        holder, column = DIMENSIONS[first.table][dim]
+        with self._lock:
+            cached = self._values.get((holder, column))
+        if cached is None:
+            col = TABLES[holder].c[column]
+            rows = self._execute(sa.select(col).where(col.is_not(None)).distinct())
+            cached = {str(r[0]).lower(): str(r[0]) for r in rows}
+            with self._lock:
+                self._values[(holder, column)] = cached
+        return cached
+
+    def _execute(self, statement: sa.Executable) -> list[sa.Row]:
+        try:
+            with self.warehouse.connect() as conn:
+                return list(conn.execute(statement))
+        except sa.exc.DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise WarehouseUnavailable(
+                f"the warehouse did not answer ({reason[:200]}); definitions still work, "
+                "metric numbers are unavailable until it is back") from None
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,92 @@
+"""Recognise a metric question in plain words: which metric, which period, by what, where."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from knowledge.answer import Period
+from metrics.errors import BadRequest
+from metrics.periods import Calendar, find_in_text
+
+# Words that ask for a number rather than a meaning.
+_NUMBER_CUES = re.compile(
+    r"\b(our|we|us|how many|how much|current(ly)?|today|right now|number of|total|so far|"
+    r"trend(ing)?|tracking|looking like|did|do we have|are we at)\b")
+# Words that ask for a meaning, even when "we" appears ("how do we calculate ...").
+_MEANING_CUES = re.compile(
+    r"\b(defin\w*|mean(s|ing|t)?|formula|calculat\w*|comput\w*|measured|what counts|"
+    r"how (do|should|does|is|are) (we|you|it|they|one) (count|measure|calculate|compute|"
+    r"define|track)|difference between|vs\.?|versus|who owns|owner)\b")
+_BY = re.compile(r"\b(?:broken down |split |grouped )?(?:by|per) (\w+?)s?\b")
+_WHERE = re.compile(r"\bwhere (\w+)\s*=\s*(\"[^\"]+\"|'[^']+'|[^\s,]+)")
+_FILLER = re.compile(
+    r"\b(what('s| is| are| was| were)?|whats|how|many|much|did|do|does|we|our|us|get|got|"
+    r"have|has|the|a|an|in|for|of|on|at|during|show|me|tell|give|is|are|was|were|current|"
+    r"currently|so far|total|number|this|metric|please|value|and|to|it|right now|today|"
+    r"looking|like|tracking|trend|trending)\b")
+
+
+@dataclass(frozen=True)
+class MetricQuestion:
+    """A parsed metric request; `period` None means the metric's default."""
+
+    metric: str
+    period: Period | None = None
+    by: tuple[str, ...] = ()
+    where: dict[str, str] = field(default_factory=dict)
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(re.sub(r"[^\w%×:-]+", " ", text.lower()).split()) + " "
+
+
+def find_metric(text: str, vocabulary: Mapping[str, str]) -> tuple[str | None, str]:
+    """The metric whose longest phrase the text contains, and the text without it."""
+    padded = _words(text)
+    for phrase in sorted(vocabulary, key=len, reverse=True):
+        needle = _words(phrase)
+        if needle.strip() and needle in padded:
+            return vocabulary[phrase], padded.replace(needle, " ", 1).strip()
+    return None, text
+
+
+def is_metric_question(text: str) -> bool:
+    """Asks for a number (ours, how many, a period, a breakdown) and not for a meaning."""
+    lowered = text.lower()
+    return not _MEANING_CUES.search(lowered) and bool(_NUMBER_CUES.search(lowered))
+
+
+def parse_question(text: str, vocabulary: Mapping[str, str], cal: Calendar,
+                   values: Callable[[str, str], dict[str, str]], dimensions: Callable[[str], tuple],
+                   force: bool = False) -> MetricQuestion | None:
+    """A MetricQuestion when `text` asks for a governed metric's number, else None.
+
+    `values(metric, dim)` maps lower-cased dimension values to their stored spelling;
+    `force` (the /metric command) skips the number-or-meaning test.
+    """
+    metric, rest = find_metric(text, vocabulary)
+    if metric is None:
+        return None
+    where = {d.lower(): v.strip("\"'") for d, v in _WHERE.findall(rest)}
+    rest = _WHERE.sub(" ", rest)
+    by = tuple(d.lower() for d in _BY.findall(rest) if d.lower() in dimensions(metric))
+    rest = _BY.sub(" ", rest) if by else rest
+    period, rest = find_in_text(rest.replace("_", " "), cal)
+    for dim in dimensions(metric):
+        for lowered, stored in values(metric, dim).items():
+            spoken = _words(lowered.replace("_", " "))
+            if spoken.strip() and spoken in _words(rest) and dim not in where:
+                where[dim] = stored
+                rest = _words(rest).replace(spoken, " ", 1)
+    cues = bool(period or by or where)
+    if not force and not cues and not is_metric_question(text):
+        return None
+    if not force and _MEANING_CUES.search(text.lower()):
+        return None
+    if force and (left := _FILLER.sub(" ", _words(rest)).split()):
+        raise BadRequest(f"I did not understand '{' '.join(left)}'; write "
+                         "`METRIC [period] [by DIM] [where DIM=VALUE]`, e.g. "
+                         "`win_rate last_quarter by segment where region=EMEA`")
+    return MetricQuestion(metric=metric, period=period, by=by, where=where)

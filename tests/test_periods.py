@@ -1,0 +1,68 @@
+"""Periods as people write them resolve to the right half-open date ranges."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from metrics.errors import BadRequest
+from metrics.periods import Calendar, find_in_text, resolve
+
+TODAY = Calendar(dt.date(2026, 11, 15))
+D = dt.date
+
+
+@pytest.mark.parametrize(("spec", "start", "end", "label"), [
+    ("this_quarter", D(2026, 10, 1), D(2027, 1, 1), "Q4 2026"),
+    ("last_quarter", D(2026, 7, 1), D(2026, 10, 1), "Q3 2026"),
+    ("this_month", D(2026, 11, 1), D(2026, 12, 1), "November 2026"),
+    ("last_month", D(2026, 10, 1), D(2026, 11, 1), "October 2026"),
+    ("this_year", D(2026, 1, 1), D(2027, 1, 1), "2026"),
+    ("last_year", D(2025, 1, 1), D(2026, 1, 1), "2025"),
+    ("ytd", D(2026, 1, 1), D(2026, 11, 16), "2026 to date"),
+    ("qtd", D(2026, 10, 1), D(2026, 11, 16), "Q4 2026 to date"),
+    ("2026-Q3", D(2026, 7, 1), D(2026, 10, 1), "Q3 2026"),
+    ("Q3 2026", D(2026, 7, 1), D(2026, 10, 1), "Q3 2026"),
+    ("2026-05", D(2026, 5, 1), D(2026, 6, 1), "May 2026"),
+    ("May 2026", D(2026, 5, 1), D(2026, 6, 1), "May 2026"),
+    ("2026-01-01..2026-03-31", D(2026, 1, 1), D(2026, 4, 1), "2026-01-01 – 2026-03-31"),
+    ("This Quarter", D(2026, 10, 1), D(2027, 1, 1), "Q4 2026"),
+])
+def test_every_documented_period_form(spec, start, end, label):
+    period = resolve(spec, TODAY)
+    assert (period.start, period.end, period.label) == (start, end, label)
+
+
+def test_last_quarter_in_january_is_the_previous_year():
+    period = resolve("last_quarter", Calendar(dt.date(2026, 1, 10)))
+    assert (period.start, period.end) == (D(2025, 10, 1), D(2026, 1, 1))
+
+
+def test_a_fiscal_year_starting_in_february_shifts_quarters_and_names_years_by_their_end():
+    fiscal = Calendar(dt.date(2026, 11, 15), fiscal_start=2)
+    assert resolve("this_quarter", fiscal).model_dump() == {
+        "start": D(2026, 11, 1), "end": D(2027, 2, 1), "label": "Q4 FY2027"}
+    assert resolve("2027-Q1", fiscal).start == D(2026, 2, 1)
+    assert resolve("this_year", fiscal).start == D(2026, 2, 1)
+    assert resolve("ytd", fiscal).start == D(2026, 2, 1)
+
+
+@pytest.mark.parametrize("spec", ["2026-13", "Q5 2026", "yesterday-ish", "2026-02-30..2026-03-01",
+                                  "2026-03-31..2026-01-01", "'; drop table leads; --"])
+def test_a_malformed_period_is_a_clear_error(spec):
+    with pytest.raises(BadRequest) as caught:
+        resolve(spec, TODAY)
+    assert "period" in str(caught.value) or "range" in str(caught.value)
+
+
+@pytest.mark.parametrize(("question", "label", "rest"), [
+    ("how many MQLs did we get in May 2026?", "May 2026", "how many MQLs did we get in  ?"),
+    ("EMEA bookings ytd", "2026 to date", "EMEA bookings"),
+    ("win rate by segment last quarter", "Q3 2026", "win rate by segment"),
+    ("pipeline coverage for Q1", "Q1 2026", "pipeline coverage for"),
+])
+def test_periods_are_found_inside_questions(question, label, rest):
+    period, left = find_in_text(question, TODAY)
+    assert period.label == label
+    assert left == rest
