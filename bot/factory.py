@@ -15,6 +15,7 @@ from knowledge.embedding import SentenceTransformerEmbedder
 from knowledge.service import KnowledgeBase
 from metrics.catalog import load_catalog, metric_ids
 from metrics.engine import MetricEngine
+from metrics.errors import MetricError
 from metrics.periods import Calendar
 from metrics.warehouse import duckdb_path, open_warehouse
 
@@ -60,7 +61,11 @@ def build_metrics(settings: Settings, terms: dict | None = None,
     catalog = load_catalog(settings.metrics_dir, terms)
     path = duckdb_path(settings.warehouse_url)
     if path is not None and not path.exists():
-        _make_demo_warehouse(path, settings, console or Console(stderr=True))
+        try:
+            _make_demo_warehouse(path, settings, console or Console(stderr=True))
+        except (ImportError, OSError, MetricError) as exc:
+            # Definitions must keep working; metric answers will say the warehouse is missing.
+            (console or Console(stderr=True)).print(f"warning: no demo warehouse: {exc}")
 
     def calendar() -> Calendar:
         return Calendar(settings.as_of or dt.date.today(), settings.fiscal_year_start_month)

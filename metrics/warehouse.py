@@ -36,10 +36,14 @@ def open_warehouse(url: str, timeout_s: float = 5.0) -> sa.Engine:
     if backend == "duckdb":
         connect_args = {"read_only": True}
     elif backend == "postgresql":
-        # Read-only at the session level as well as by the role the URL should use.
+        # Read-only at the session level as well as by the role the URL should use; keep any
+        # options the URL brings (a search_path, say).
+        given = parsed.query.get("options", "")
+        given = given if isinstance(given, str) else " ".join(given)
         connect_args = {
             "connect_timeout": max(2, int(timeout_s) - 2),
-            "options": (f"-c default_transaction_read_only=on "
-                        f"-c statement_timeout={int(timeout_s * 1000)}"),
+            "options": " ".join(filter(None, [
+                given, "-c default_transaction_read_only=on",
+                f"-c statement_timeout={int(timeout_s * 1000)}"])),
         }
     return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)

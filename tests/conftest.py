@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from metrics.catalog import metric_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 GLOSSARY = ROOT / "glossary_docs"
+# "Today" for every metric test, so periods and the demo data are reproducible.
+AS_OF = dt.date(2026, 11, 15)
 
 
 class CountingEmbedder:
@@ -57,3 +60,13 @@ def kb(model, tmp_path_factory) -> KnowledgeBase:
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def warehouse_url(tmp_path_factory) -> str:
+    """A demo warehouse (20,000 opportunities, fixed seed and date) shared by read-only tests."""
+    from metrics.demo_data import generate
+
+    path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
+    generate(path, scale=20_000, seed=42, as_of=AS_OF)
+    return f"duckdb:///{path}"

@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from conftest import AS_OF, ROOT
 
 SSOT = str(Path(sys.executable).parent / "ssot")
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory) -> dict[str, str]:
+def env(tmp_path_factory, warehouse_url) -> dict[str, str]:
     cache = tmp_path_factory.mktemp("cli-cache")
-    return {**os.environ, "SSOT_CACHE_DIR": str(cache), "COLUMNS": "200"}
+    return {**os.environ, "SSOT_CACHE_DIR": str(cache), "COLUMNS": "200",
+            "WAREHOUSE_URL": warehouse_url, "SSOT_AS_OF": AS_OF.isoformat()}
 
 
 def ssot(env, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:

@@ -1,0 +1,80 @@
+"""Questions in plain words reach the right metric, period, breakdown and filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.services import Services
+from metrics.audience import Audience
+from metrics.catalog import load_catalog
+from metrics.engine import MetricEngine
+from metrics.periods import Calendar
+from metrics.warehouse import open_warehouse
+
+from conftest import AS_OF, ROOT
+
+
+@pytest.fixture(scope="module")
+def services(kb, warehouse_url) -> Services:
+    engine = MetricEngine(load_catalog(ROOT / "metrics" / "definitions"),
+                          open_warehouse(warehouse_url), lambda: Calendar(AS_OF))
+    return Services(kb, engine)
+
+
+@pytest.mark.parametrize(("question", "metric", "start", "by", "where"), [
+    ("what's our pipeline coverage this quarter?", "pipeline_coverage", dt.date(2026, 10, 1),
+     (), {}),
+    ("win rate by segment last quarter", "win_rate", dt.date(2026, 7, 1), ("segment",), {}),
+    ("how many MQLs did we get in May 2026?", "mql_count", dt.date(2026, 5, 1), (), {}),
+    ("EMEA bookings ytd", "bookings", dt.date(2026, 1, 1), (), {"region": "EMEA"}),
+    ("what is our pipeline coverage?", "pipeline_coverage", dt.date(2026, 10, 1), (), {}),
+    ("how many SQLs from inbound last month", "sql_count", dt.date(2026, 10, 1), (),
+     {"source": "inbound"}),
+    ("average deal size in Q3 2026 by region", "average_deal_size", dt.date(2026, 7, 1),
+     ("region",), {}),
+])
+def test_metric_questions_are_answered_with_the_governed_number(services, question, metric,
+                                                               start, by, where):
+    answer = services.ask(question)
+    assert answer.kind == "metric", answer.message
+    assert answer.id == metric
+    result = answer.result
+    assert result.period.start == start
+    assert result.dimensions == by and result.filters == where
+    plan = services.metrics.plan(metric, result.period, by, where)
+    assert result.value == services.metrics.run(plan).value
+    assert answer.owner and answer.definition and result.sql.lstrip().upper().startswith("WITH")
+
+
+def test_a_definition_question_stays_a_definition_and_shows_the_current_value(services):
+    answer = services.ask("What is pipeline coverage?")
+    assert answer.kind == "definition" and answer.id == "pipeline_coverage"
+    assert answer.result is not None and answer.result.period.label == "Q4 2026"
+    assert answer.result.formatted.endswith("×")
+
+
+@pytest.mark.parametrize("question", [
+    "how do we calculate win rate?", "what does MQL mean?", "who owns bookings?",
+    "what is the difference between bookings and ARR?",
+])
+def test_questions_about_meaning_are_not_metric_queries(services, question):
+    assert services.ask(question).kind in ("definition", "guide")
+
+
+def test_a_restricted_metric_question_is_answered_only_in_its_audience(services):
+    refused = services.ask("what is our CAC this quarter?")
+    assert refused.kind == "no_answer" and "restricted" in refused.message
+    allowed = services.ask("what is our CAC this quarter?", Audience(channel="finance"))
+    assert allowed.kind == "metric" and allowed.result.value > 0
+
+
+def test_the_metric_command_takes_an_id_period_breakdown_and_filter(services):
+    answer = services.metric("win_rate last_quarter by segment where region=emea")
+    assert answer.kind == "metric"
+    assert answer.result.filters == {"region": "EMEA"} and answer.result.dimensions == ("segment",)
+    unknown = services.metric("win_rat last_quarter")
+    assert unknown.kind == "no_answer" and unknown.suggestions[0].id == "win_rate"
+    junk = services.metric("bookings banana")
+    assert junk.kind == "no_answer" and "banana" in junk.message
