@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from bot.cli_common import err, fail, out, settings_or_exit
 
@@ -18,15 +18,16 @@ def register(app: typer.Typer) -> None:
 
 
 def demo_data(
-    scale: Annotated[str, typer.Option(help="Number of opportunities (1 to 100,000,000).")
-                     ] = "20000",
-    seed: Annotated[str, typer.Option(help="Seed: same seed, scale and date, same data.")] = "42",
+    scale: Annotated[str, typer.Option(
+        metavar="N", help="Number of opportunities (1 to 100,000,000).")] = "20000",
+    seed: Annotated[str, typer.Option(
+        metavar="S", help="Seed: same seed, scale and date, same data.")] = "42",
     out_: Annotated[str | None, typer.Option(
-        "--out", help="A DuckDB path, duckdb:///path or postgresql://... URL "
-                      "(default: the configured warehouse).")] = None,
+        "--out", metavar="PATH|URL", help="A DuckDB path, duckdb:///path or postgresql://... "
+                                          "URL (default: the configured warehouse).")] = None,
     as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Last day of history, YYYY-MM-DD (default: SSOT_AS_OF or today).")
-                     ] = None,
+        "--as-of", metavar="DATE",
+        help="Last day of history, YYYY-MM-DD (default: SSOT_AS_OF or today).")] = None,
 ) -> None:
     """Write the demo revenue warehouse: accounts, leads, opportunities, quotas, spend."""
     from metrics.demo_data import generate
@@ -70,9 +71,9 @@ def _date(text: str) -> dt.date:
 
 
 def _print_report(report) -> None:
-    table = Table("table", "rows", box=None)
+    table = Table("table", Column("rows", justify="right"), box=None)
     for name, rows in report.rows.items():
         table.add_row(name, f"{rows:,}")
     out.print(table)
     out.print(f"wrote {report.scale:,} opportunities (seed {report.seed}, as of {report.as_of}) "
-              f"to {report.target} in {report.seconds:.1f} s")
+              f"to {report.target} in {report.seconds:.1f} s", soft_wrap=True)
