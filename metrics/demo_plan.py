@@ -4,6 +4,7 @@ Everything random in the generated data comes from `rand(expr, salt)`: a 64-bit 
 number mixed with a per-(seed, salt) constant. DuckDB's `random()` is not reproducible across
 threads, and its multi-argument `hash(a, b, c)` is nearly linear in its arguments (two salts of
 the same row correlate at 0.9996), so the seed and salt are folded in with a SplitMix64 constant.
+DuckDB's `hash` is stable within a DuckDB version, which is what "same data" is promised over.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ CYCLE_SIGMA = 0.45  # log-normal spread of sales cycles
 TOUCHES_PER_OPPORTUNITY = 3
 LEADS_PER_OPPORTUNITY = 2.0  # leads that never convert; converted ones come on top
 OPPORTUNITIES_PER_ACCOUNT = 8
+NEW_BUSINESS_SHARE = 0.60  # of opportunities; the rest are expansions and renewals
 
 
 @dataclass(frozen=True)
@@ -172,5 +174,3 @@ def expected_customers_per_opportunity() -> float:
     """Mean new-business wins one created opportunity brings."""
     return NEW_BUSINESS_SHARE * sum(s.share * s.win_rate for s in SEGMENTS)
 
-
-NEW_BUSINESS_SHARE = 0.60

@@ -327,7 +327,8 @@ def converted_leads(plan: Plan) -> str:
            {_before_end(p, "follow_up")} AS first_follow_up_at, converted_opportunity_id
     FROM (
         SELECT *, mql_at - {_days(f"0.5 + {p.rand('lead_id', 65)} * 20")} AS created_at,
-                  {_follow_up(p, "lead_id", 63)} AS follow_up
+                  -- sales accepts a lead only after following it up
+                  least({_follow_up(p, "lead_id", 63)}, sql_at) AS follow_up
         FROM (
             SELECT *, sql_at - {_days(f"1 + {p.rand('lead_id', 66)} * 13")} AS mql_at
             FROM (
@@ -350,34 +351,35 @@ def other_leads(plan: Plan) -> str:
                                       ("event", 0.15), ("partner", 0.10)])
     return f"""
     INSERT INTO leads BY NAME
-    SELECT lead_id, contact_id, account_id, campaign_id, source, created_at, mql_at,
-           {_before_end(p, "sql_at")} AS sql_at,
+    WITH born AS (
+        SELECT {plan.scale} + i + 1 AS lead_id, {source} AS source, account_id,
+               {contact_of(p, "account_id", "i", 78)} AS contact_id,
+               {p.timestamp(p.moment("i", 79))} AS created_at
+        FROM (SELECT i, 1 + {p.pick("i", 80, plan.accounts)} AS account_id
+              FROM range({plan.other_leads}) r(i))
+    ), qualified AS (
+        SELECT *, CASE WHEN {p.rand("lead_id", 71)} < 0.25
+                       THEN created_at + {_days(f"0.2 - ln(1 - {p.rand('lead_id', 72)}) * 6")}
+                  END AS mql_candidate
+        FROM born
+    ), marketing AS (
+        SELECT *, {_before_end(p, "mql_candidate")} AS mql_at FROM qualified
+    ), sales AS (
+        SELECT *, CASE WHEN {p.rand("lead_id", 73)} < 0.20
+                       THEN mql_at + {_days(f"0.5 + {p.rand('lead_id', 74)} * 10")}
+                  END AS sql_candidate
+        FROM marketing
+    ), followed AS (
+        -- sales accepts a lead only after following it up
+        SELECT *, least({_follow_up(p, "lead_id", 77)}, sql_candidate) AS follow_up FROM sales
+    )
+    SELECT lead_id, contact_id, account_id,
+           CASE WHEN source <> 'outbound' AND {p.rand("lead_id", 75)} >= 0.04
+                THEN {_campaign_of(p, "created_at", "lead_id", 76)} END AS campaign_id,
+           source, created_at, mql_at, {_before_end(p, "sql_candidate")} AS sql_at,
            {_before_end(p, "follow_up")} AS first_follow_up_at,
            NULL AS converted_opportunity_id
-    FROM (
-        SELECT *, {_follow_up(p, "lead_id", 77)} AS follow_up,
-               CASE WHEN {p.rand("lead_id", 73)} < 0.20
-                    THEN mql_at + {_days(f"0.5 + {p.rand('lead_id', 74)} * 10")} END AS sql_at
-        FROM (
-            SELECT *, {_before_end(p, "mql_candidate")} AS mql_at
-            FROM (
-                SELECT *,
-                       CASE WHEN {p.rand("lead_id", 71)} < 0.25 THEN created_at
-                            + {_days(f"0.2 - ln(1 - {p.rand('lead_id', 72)}) * 6")} END
-                           AS mql_candidate,
-                       CASE WHEN source <> 'outbound' AND {p.rand("lead_id", 75)} >= 0.04
-                            THEN {_campaign_of(p, "created_at", "lead_id", 76)} END
-                           AS campaign_id
-                FROM (
-                    SELECT {plan.scale} + i + 1 AS lead_id, {source} AS source, account_id,
-                           {contact_of(p, "account_id", "i", 78)} AS contact_id,
-                           {p.timestamp(p.moment("i", 79))} AS created_at
-                    FROM (SELECT i, 1 + {p.pick("i", 80, plan.accounts)} AS account_id
-                          FROM range({plan.other_leads}) r(i))
-                )
-            )
-        )
-    )
+    FROM followed
     """
 
 
