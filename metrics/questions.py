@@ -66,11 +66,10 @@ def parse_question(text: str, vocabulary: Mapping[str, str], cal: Calendar,
     `values(metric, dim)` maps lower-cased dimension values to their stored spelling;
     `force` (the /metric command) skips the number-or-meaning test.
     """
-    metric, rest = find_metric(text, vocabulary)
+    where = {d.lower(): v.strip("\"'") for d, v in _WHERE.findall(text)}
+    metric, rest = find_metric(_WHERE.sub(" ", text), vocabulary)
     if metric is None:
         return None
-    where = {d.lower(): v.strip("\"'") for d, v in _WHERE.findall(rest)}
-    rest = _WHERE.sub(" ", rest)
     by = tuple(d.lower() for d in _BY.findall(rest) if d.lower() in dimensions(metric))
     rest = _BY.sub(" ", rest) if by else rest
     period, rest = find_in_text(rest.replace("_", " "), cal)
