@@ -130,8 +130,8 @@ def _filter(fact: sa.Table, f: Filter) -> sa.ColumnElement[bool]:
     if f.within_hours_of:
         limit = fact.c[f.within_hours_of] + sa.text(f"INTERVAL '{f.hours:g} hours'")
         return sa.and_(column.is_not(None), column <= limit)
-    if isinstance(f.equals, bool):
-        return column.is_(sa.true() if f.equals else sa.false())
+    # `= true` rather than `IS TRUE`: the same rows in a WHERE or CASE, and the warehouse can
+    # push an equality down into its scan.
     return column == f.equals
 
 

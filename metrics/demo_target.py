@@ -1,6 +1,7 @@
 """Where a demo warehouse goes: a DuckDB file or a PostgreSQL database, parsed from PATH or URL.
 
-Exceptions (all carry a one-line message fit to show to the person who typed the command):
+Exceptions (all carry a one-line message fit to show to the person who typed the command;
+they sit under `metrics.errors.MetricUserError`):
 
     DemoDataError
     ├── BadRequest          the request itself is wrong (scale, date, URL): a usage error
@@ -15,14 +16,16 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from metrics import errors
+
 POSTGRES_DRIVERS = {"postgresql", "postgresql+psycopg", "postgres"}
 
 
-class DemoDataError(Exception):
+class DemoDataError(errors.MetricUserError):
     """A problem generating the demo warehouse, explained in one line."""
 
 
-class BadRequest(DemoDataError):
+class BadRequest(DemoDataError, errors.BadRequest):
     """The request is malformed: nothing was attempted."""
 
 

@@ -32,6 +32,7 @@ class MetricEngine:
     calendar: Callable[[], Calendar]
     currency: str = "USD"
     _values: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict, repr=False)
+    _rendered: dict[tuple, str] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def find(self, name: str) -> Metric:
@@ -92,8 +93,19 @@ class MetricEngine:
 
     def sql(self, plan: Plan, dialect: str | None = None) -> str:
         """The governed SQL of a plan, readable, for the warehouse's dialect or another."""
-        statement = compile_metric(self.catalog, plan)
-        return render_sql(statement, dialect or self.warehouse.dialect.name, self.warehouse)
+        dialect = dialect or self.warehouse.dialect.name
+        # Pretty-printing costs more than a small query; the text depends only on the plan.
+        key = (id(self.catalog), plan.metric.id, plan.period, plan.by,
+               tuple(sorted(plan.filters.items())), dialect)
+        with self._lock:
+            text = self._rendered.get(key)
+        if text is None:
+            text = render_sql(compile_metric(self.catalog, plan), dialect, self.warehouse)
+            with self._lock:
+                if len(self._rendered) > 4096:
+                    self._rendered.clear()
+                self._rendered[key] = text
+        return text
 
     def _format(self, metric: Metric, value: float | None) -> str:
         return format_value(value, metric.format, metric.unit, self.currency)

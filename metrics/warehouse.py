@@ -46,4 +46,8 @@ def open_warehouse(url: str, timeout_s: float = 5.0) -> sa.Engine:
                 given, "-c default_transaction_read_only=on",
                 f"-c statement_timeout={int(timeout_s * 1000)}"])),
         }
+    if backend == "duckdb":
+        # A local read-only file cannot drop idle connections or hold a transaction open, and
+        # a ping or rollback around every query would cost as much as a small metric does.
+        return sa.create_engine(parsed, connect_args=connect_args, pool_reset_on_return=None)
     return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
