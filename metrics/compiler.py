@@ -2,6 +2,9 @@
 
 Measures that read the same table over the same window share one scan; what they do not have
 in common moves into CASE WHEN inside the aggregate, so a ratio costs one pass, not two.
+Measures that differ only in their window (this period's bookings and last period's) also
+share a scan over the span of both windows. Measured on DuckDB: merging measures that differ in
+more than the window costs more in CASE evaluation than the second scan saves.
 """
 
 from __future__ import annotations
@@ -42,14 +45,27 @@ def compile_metric(catalog: Catalog, plan: Plan) -> sa.Select:
     measures, formula = _expand(catalog, plan.metric)
     groups: dict[tuple, dict[str, Measure]] = {}
     for name, measure in measures.items():
-        key = (measure.table, measure.time, measure.window if measure.time else None)
-        groups.setdefault(key, {})[name] = measure
+        groups.setdefault(_scan_key(measures, measure), {})[name] = measure
     names: list[str] = []
-    for table, _, window in groups:
-        name = f"{table}_{window or 'all'}"
+    for table, *_ in groups:
+        name = f"{table}_measures"
         names.append(name if name not in names else f"{name}_{len(names)}")
     scans = [_scan(name, ms, plan) for name, ms in zip(names, groups.values(), strict=True)]
-    return _combine(scans, formula, plan.by)
+    counts = {n for n, m in measures.items() if m.agg in ("count", "count_distinct")}
+    return _combine(scans, formula, plan.by, counts)
+
+
+def _scan_key(measures: dict[str, Measure], measure: Measure) -> tuple:
+    """Measures with equal keys are computed by one scan."""
+    def same_but_window(other: Measure) -> bool:
+        return (other.table, other.time, other.agg, other.expr, set(other.filters)) == (
+            measure.table, measure.time, measure.agg, measure.expr, set(measure.filters))
+
+    windows = {m.window for m in measures.values() if same_but_window(m)}
+    if measure.time and len(windows) > 1 and all(
+            same_but_window(m) for m in measures.values() if m.table == measure.table):
+        return (measure.table, measure.time, "span")
+    return (measure.table, measure.time, measure.window if measure.time else None)
 
 
 def _expand(catalog: Catalog, metric: Metric, prefix: str = "") -> tuple[dict, ast.expr]:
@@ -78,12 +94,19 @@ def _scan(name: str, measures: dict[str, Measure], plan: Plan) -> sa.CTE:
     fact = TABLES[first.table]
     source, columns = _joined(fact, first.table, plan)
     shared = set.intersection(*(set(m.filters) for m in measures.values()))
+    windows = {n: _window(fact, m, plan.period) for n, m in measures.items()}
+    one_window = len({_bounds(m, plan.period) for m in measures.values()}) == 1
     conditions = [_filter(fact, f) for f in sorted(shared, key=repr)]
-    conditions += _window(fact, first, plan.period)
+    conditions += windows[next(iter(measures))] if one_window else _span(fact, first, measures,
+                                                                         plan.period)
     conditions += [columns[d] == sa.bindparam(f"where_{d}", v) for d, v in plan.filters.items()]
     dims = [columns[d].label(d) for d in plan.by]
-    aggregates = [_aggregate(fact, m, [f for f in m.filters if f not in shared]).label(name)
-                  for name, m in measures.items()]
+    aggregates = []
+    for measure_name, m in measures.items():
+        residual = [_filter(fact, f) for f in m.filters if f not in shared]
+        if not one_window:
+            residual += windows[measure_name]
+        aggregates.append(_aggregate(fact, m, residual).label(measure_name))
     statement = sa.select(*dims, *aggregates).select_from(source).where(*conditions)
     if dims:
         statement = statement.group_by(*[columns[d] for d in plan.by])
@@ -106,19 +129,36 @@ def _joined(fact: sa.Table, table: str, plan: Plan) -> tuple[sa.FromClause, dict
     return source, columns
 
 
-def _window(fact: sa.Table, measure: Measure, period: Period | None) -> list:
+def _bounds(measure: Measure, period: Period | None) -> tuple[dt.date, dt.date] | None:
+    """The [start, end) a measure reads: the period, the year before it, or the one before."""
     if not measure.time or period is None:
-        return []
+        return None
     start, end = period.start, period.end
     if measure.window == "trailing_365_days":
-        start, end = start - dt.timedelta(days=365), start
-    elif measure.window == "previous_period":
-        start, end = start - (end - start), start
+        return start - dt.timedelta(days=365), start
+    if measure.window == "previous_period":
+        return start - (end - start), start
+    return start, end
+
+
+def _window(fact: sa.Table, measure: Measure, period: Period | None) -> list:
+    bounds = _bounds(measure, period)
+    if bounds is None:
+        return []
     column = fact.c[measure.time]
     # Half-open [start, end) on dates; on a timestamp column this is the same as comparing
     # the date part, and it keeps the predicate prunable by the warehouse.
-    return [column >= sa.bindparam(f"{measure.window}_start", start, type_=sa.Date),
-            column < sa.bindparam(f"{measure.window}_end", end, type_=sa.Date)]
+    return [column >= sa.bindparam(f"{measure.window}_start", bounds[0], type_=sa.Date),
+            column < sa.bindparam(f"{measure.window}_end", bounds[1], type_=sa.Date)]
+
+
+def _span(fact: sa.Table, first: Measure, measures: dict[str, Measure],
+          period: Period | None) -> list:
+    """One range covering every measure's window, so the scan stays prunable."""
+    bounds = [b for m in measures.values() if (b := _bounds(m, period))]
+    column = fact.c[first.time]
+    return [column >= sa.bindparam("scan_start", min(b[0] for b in bounds), type_=sa.Date),
+            column < sa.bindparam("scan_end", max(b[1] for b in bounds), type_=sa.Date)]
 
 
 def _filter(fact: sa.Table, f: Filter) -> sa.ColumnElement[bool]:
@@ -135,10 +175,11 @@ def _filter(fact: sa.Table, f: Filter) -> sa.ColumnElement[bool]:
     return column == f.equals
 
 
-def _aggregate(fact: sa.Table, measure: Measure, residual: list[Filter]) -> sa.ColumnElement:
+def _aggregate(fact: sa.Table, measure: Measure, residual: list) -> sa.ColumnElement:
+    """The measure's aggregate; `residual` conditions apply to it alone, through CASE WHEN."""
     value = _expression(fact, measure.expr) if measure.expr else sa.literal(1)
     if residual:
-        value = sa.case((sa.and_(*[_filter(fact, f) for f in residual]), value))
+        value = sa.case((sa.and_(*residual), value))
     if measure.agg == "count":
         return sa.func.count(value) if residual or measure.expr else sa.func.count()
     if measure.agg == "count_distinct":
@@ -158,9 +199,17 @@ def _as_date(column: sa.Column) -> sa.ColumnElement:
     return column if isinstance(column.type, sa.Date) else sa.cast(column, sa.Date)
 
 
-def _combine(scans: list[sa.CTE], formula: ast.expr, by: tuple[str, ...]) -> sa.Select:
+def _combine(scans: list[sa.CTE], formula: ast.expr, by: tuple[str, ...],
+             counts: set[str]) -> sa.Select:
     owner = {c.name: scan for scan in scans for c in scan.c if c.name not in by}
-    value = sa.cast(_sql(formula, lambda name: owner[name].c[name]), sa.Double).label("value")
+
+    def column(name: str) -> sa.ColumnElement:
+        # A breakdown key that one scan never saw counted no rows there: 0, not unknown.
+        if by and len(scans) > 1 and name in counts:
+            return sa.func.coalesce(owner[name].c[name], 0)
+        return owner[name].c[name]
+
+    value = sa.cast(_sql(formula, column), sa.Double).label("value")
     if not by:
         source = scans[0]
         for scan in scans[1:]:

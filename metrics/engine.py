@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from rapidfuzz import fuzz, process
@@ -32,7 +33,7 @@ class MetricEngine:
     calendar: Callable[[], Calendar]
     currency: str = "USD"
     _values: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict, repr=False)
-    _rendered: dict[tuple, str] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple, object] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def find(self, name: str) -> Metric:
@@ -73,10 +74,10 @@ class MetricEngine:
         """The value, the breakdown rows, the target and the SQL, for a checked plan."""
         metric = plan.metric
         total_plan = Plan(metric=metric, period=plan.period, where=plan.where)
-        value = self._execute(compile_metric(self.catalog, total_plan))[0][-1]
+        value = self._execute(self._statement(total_plan))[0][-1]
         rows: list[MetricRow] = []
         if plan.by:
-            for row in self._execute(compile_metric(self.catalog, plan)):
+            for row in self._execute(self._statement(plan)):
                 dims = {d: (None if v is None else str(v)) for d, v in zip(plan.by, row,
                                                                            strict=False)}
                 rows.append(MetricRow(dimensions=dims, value=_float(row[-1]),
@@ -94,18 +95,29 @@ class MetricEngine:
     def sql(self, plan: Plan, dialect: str | None = None) -> str:
         """The governed SQL of a plan, readable, for the warehouse's dialect or another."""
         dialect = dialect or self.warehouse.dialect.name
-        # Pretty-printing costs more than a small query; the text depends only on the plan.
-        key = (id(self.catalog), plan.metric.id, plan.period, plan.by,
-               tuple(sorted(plan.filters.items())), dialect)
+        return self._remember(("sql", dialect, *self._key(plan)), lambda: render_sql(
+            self._statement(plan), dialect, self.warehouse))
+
+    def _statement(self, plan: Plan) -> sa.Select:
+        return self._remember(("statement", *self._key(plan)),
+                              lambda: compile_metric(self.catalog, plan))
+
+    def _key(self, plan: Plan) -> tuple:
+        return (id(self.catalog), plan.metric.id, plan.period, plan.by,
+                tuple(sorted(plan.filters.items())))
+
+    def _remember(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """Compiling and pretty-printing cost more than a small query; both depend only on
+        the plan, so the same question asked again reuses them."""
         with self._lock:
-            text = self._rendered.get(key)
-        if text is None:
-            text = render_sql(compile_metric(self.catalog, plan), dialect, self.warehouse)
+            found = self._memo.get(key)
+        if found is None:
+            found = make()
             with self._lock:
-                if len(self._rendered) > 4096:
-                    self._rendered.clear()
-                self._rendered[key] = text
-        return text
+                if len(self._memo) > 4096:
+                    self._memo.clear()
+                self._memo[key] = found
+        return found
 
     def _format(self, metric: Metric, value: float | None) -> str:
         return format_value(value, metric.format, metric.unit, self.currency)

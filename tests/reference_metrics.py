@@ -223,12 +223,13 @@ def _div(n: float | None, d: float | None) -> float | None:
     return n / d
 
 
-def _combine(inputs: Sequence[Values], fn) -> Values:
-    """Apply `fn` group by group over every group of every input; a missing input gives None."""
+def _combine(inputs: Sequence[Values], fn, counts: Sequence[int] = ()) -> Values:
+    """Apply `fn` group by group over every group of every input; a missing input gives None,
+    except for the inputs listed in `counts`, which count rows: none of them is 0."""
     keys = list(dict.fromkeys(k for values in inputs for k in values))
     out = {}
     for key in keys:
-        args = [values.get(key) for values in inputs]
+        args = [values.get(key, 0 if i in counts else None) for i, values in enumerate(inputs)]
         out[key] = None if any(a is None for a in args) else fn(*args)
     return out
 
@@ -280,7 +281,7 @@ def _derived(q: _Query, metric: str, start: dt.date, end: dt.date) -> Values:
                   q.ratio(WIN_RATE, OPPORTUNITY_DIMS, trail, start),
                   q.one(AVERAGE_DEAL_SIZE, OPPORTUNITY_DIMS, trail, start),
                   q.one(SALES_CYCLE_LENGTH, OPPORTUNITY_DIMS, trail, start)]
-        return _combine(inputs, lambda n, w, a, c: None if c == 0 else n * w * a / c)
+        return _combine(inputs, lambda n, w, a, c: None if c == 0 else n * w * a / c, counts=[0])
     if metric == "clv":
         return {k: None if v is None else v * GROSS_MARGIN / ANNUAL_CHURN
                 for k, v in q.one(NEW_BUSINESS_AVERAGE, OPPORTUNITY_DIMS, start, end).items()}
