@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
@@ -71,7 +70,7 @@ def render_result(result: MetricResult, sql: bool = True) -> RenderableType:
                           row.formatted)
         parts.append(table)
     if sql:
-        parts += [Text("SQL", style="dim"), Syntax(result.sql, "sql", word_wrap=True)]
+        parts += [Text("SQL", style="dim"), Text(result.sql, style="cyan")]
     return Group(*parts)
 
 

@@ -39,6 +39,10 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        # Loading a local model is instant; its per-weight progress bar is only noise in chat.
+        transformers_logging.disable_progress_bar()
 
         source = model or default_model_path()
         self._model = SentenceTransformer(source, device=device)

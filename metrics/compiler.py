@@ -209,7 +209,10 @@ def _combine(scans: list[sa.CTE], formula: ast.expr, by: tuple[str, ...],
             return sa.func.coalesce(owner[name].c[name], 0)
         return owner[name].c[name]
 
-    value = sa.cast(_sql(formula, column), sa.Double).label("value")
+    value = _sql(formula, column)
+    if not (isinstance(formula, ast.BinOp) and isinstance(formula.op, ast.Div)):
+        value = sa.cast(value, sa.Double)  # a division already is one
+    value = value.label("value")
     if not by:
         source = scans[0]
         for scan in scans[1:]:
