@@ -57,3 +57,13 @@ def kb(model, tmp_path_factory) -> KnowledgeBase:
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def slack_api():
+    """A recording Slack Web API stand-in on loopback (see tests/slack_standin.py)."""
+    from tests.slack_standin import SlackStandIn
+
+    standin = SlackStandIn().start()
+    yield standin
+    standin.stop()
