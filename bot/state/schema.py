@@ -24,6 +24,8 @@ versions = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("definition_id", String(100), nullable=False),
     Column("kind", String(10), nullable=False),
+    # 1, 2, 3… per definition; unique, so two syncs racing cannot both record "the next" one.
+    Column("seq", Integer, nullable=False),
     Column("name", String(300), nullable=False),
     Column("version", String(20), nullable=False),
     Column("status", String(20), nullable=False),
@@ -38,7 +40,7 @@ versions = Table(
     Column("in_force_from", DateTime(timezone=True), nullable=False),
     Column("change", String(20), nullable=False),
     Column("diff", Text, nullable=False, default=""),
-    Index("ix_ssot_versions_definition", "kind", "definition_id", "id"),
+    UniqueConstraint("kind", "definition_id", "seq", name="uq_ssot_versions_seq"),
 )
 
 subscriptions = Table(

@@ -1,0 +1,34 @@
+"""Errors raised by the state store.
+
+    StateError
+    ├── SyncRefused        the governed files are invalid: nothing was recorded (carries issues)
+    └── DeliveryError      a notification could not be posted (kept in the outbox to retry)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from knowledge.issues import Issue
+
+
+class StateError(Exception):
+    """Root of every error raised by `bot.state`."""
+
+
+class SyncRefused(StateError):
+    """The glossary or metric definitions have problems; the sync wrote nothing."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        first = f"; first: {issues[0]}" if issues else ""
+        super().__init__(f"refusing to sync: {len(issues)} problem(s) in the definitions{first}")
+
+
+class DeliveryError(StateError):
+    """Posting one notification failed; `permanent` ones are not retried."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
