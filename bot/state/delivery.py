@@ -137,7 +137,7 @@ def _deliver(store: StateStore, client: WebClient, notification: Notification,
 
 def _failed(store: StateStore, notification: Notification, error: str, permanent: bool,
             report: DeliveryReport, started: dt.datetime) -> None:
-    log.warning("notification %s to %s failed (attempt %s): %s", notification.id,
+    log.info("notification %s to %s failed (attempt %s): %s", notification.id,
                 notification.channel, notification.attempts, error)
     report.failed += 1
     report.errors.append(f"{notification.channel}: {notification.change.name}: {error}")

@@ -2,6 +2,7 @@
 
     StateError
     ├── SyncRefused        the governed files are invalid: nothing was recorded (carries issues)
+    ├── NotRecorded        shown to people: no such definition, or none in force that day
     └── DeliveryError      a notification could not be posted (kept in the outbox to retry)
 """
 
@@ -24,6 +25,10 @@ class SyncRefused(StateError):
         self.issues = issues
         first = f"; first: {issues[0]}" if issues else ""
         super().__init__(f"refusing to sync: {len(issues)} problem(s) in the definitions{first}")
+
+
+class NotRecorded(StateError):
+    """The history has no such definition, or none was in force on the asked day."""
 
 
 class DeliveryError(StateError):

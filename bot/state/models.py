@@ -29,6 +29,7 @@ class Version(Record):
     change: ChangeKind
     domain: str | None = None
     path: str | None = None
+    in_force_from: dt.datetime | None = None
 
 
 class Change(Version):

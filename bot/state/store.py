@@ -308,6 +308,7 @@ def _version(row) -> Version:
         definition_id=row.definition_id, kind=row.kind, name=row.name, version=row.version,
         status=row.status, owner=row.owner, text=row.text, recorded_at=aware(row.recorded_at),
         change=row.change, domain=row.domain, path=row.path,
+        in_force_from=aware(row.in_force_from),
     )
 
 
