@@ -66,11 +66,11 @@ def notify_command(
     from bot.state.delivery import deliver_pending, notification_client, undelivered
 
     settings = settings_or_exit()
-    if settings.slack_bot_token is None:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    if not token:
         raise fail("SLACK_BOT_TOKEN is not set; `ssot notify` posts with the bot's token", 2)
     store = open_store()
-    client = notification_client(settings.slack_bot_token.get_secret_value(),
-                                 settings.slack_api_base_url)
+    client = notification_client(token, settings.slack_api_base_url)
     report = deliver_pending(store, client, limit=limit, docs_base_url=settings.docs_base_url,
                              due_only=False)
     for line in report.errors:

@@ -58,9 +58,10 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
-def notification_client(token: str, base_url: str, retries: int = 3) -> WebClient:
+def notification_client(token: str, base_url: str, retries: int = 3,
+                        backoff_s: float = 0.5) -> WebClient:
     """A WebClient that waits out 429s (Retry-After) and retries 5xx and connection errors."""
-    backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_s)
     return WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=[
         RateLimitErrorRetryHandler(max_retry_count=retries),
         ServerErrorRetryHandler(max_retry_count=retries, interval_calculator=backoff),

@@ -124,7 +124,7 @@ class StateStore:
             if rows:
                 phrasing = select(asked.c.k, asked.c.q).where(
                     asked.c.k.in_([r.k for r in rows])).order_by(asked.c.at)
-                latest = dict(conn.execute(phrasing).tuples().all())
+                latest = {k: q for k, q in conn.execute(phrasing)}
         return [Gap(question=latest.get(r.k, r.k), count=r.n, last_asked=aware(r.last))
                 for r in rows]
 
