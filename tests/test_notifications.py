@@ -281,6 +281,34 @@ def _fresh_store(store) -> StateStore:
     return StateStore.from_url(url, schema_name=schema_map.get(None))
 
 
+@pytest.mark.parametrize("backend", ["postgres", "sqlite"])
+def test_two_instances_syncing_at_once_record_and_queue_each_change_once(backend, docs,
+                                                                          tmp_path):
+    with open_store(backend, tmp_path) as store:
+        store.subscribe("CALL", "all")
+        instances = [_fresh_store(store) for _ in range(2)]
+
+        def race() -> list:
+            barrier, reports = threading.Barrier(2), []
+
+            def run(instance) -> None:
+                barrier.wait()
+                reports.append(sync(instance, docs, METRICS, notify_channel="CNOTIFY"))
+
+            threads = [threading.Thread(target=run, args=(i,)) for i in instances]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            return reports
+
+        assert sorted(len(r.changes) for r in race()) == [0, 74]  # one baseline, not two
+        mql_changed(docs)
+        assert sorted(r.queued for r in race()) == [0, 2]
+        assert [v.version for v in store.history("mql")] == ["3.0", "3.1"]
+        assert outbox(store) == [("CALL", "mql"), ("CNOTIFY", "mql")]
+
+
 def test_the_background_runner_announces_a_change_made_while_it_runs(sqlite_store, docs,
                                                                      slack_api):
     sync(sqlite_store, docs, METRICS)  # the baseline, so the edit below is a change

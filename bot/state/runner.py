@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import Settings
-from bot.state.delivery import deliver_pending
+from bot.state.delivery import deliver_pending, notification_client
 from bot.state.errors import SyncRefused
 from bot.state.store import StateStore
 from bot.state.sync import sync
@@ -42,6 +42,8 @@ def start_background(settings: Settings, store: StateStore,
                      client: WebClient) -> Callable[[], None]:
     """Sync and deliver now and every `sync_interval_s`; returns a function that stops it."""
     stopping = threading.Event()
+    # Delivery waits out rate limits and retries server errors; the app's own client may not.
+    client = notification_client(client.token or "", client.base_url)
 
     def loop() -> None:
         while not stopping.is_set():

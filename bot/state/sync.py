@@ -23,6 +23,8 @@ from bot.state.diffing import diff_text
 from bot.state.models import Change
 from bot.state.store import ALL, StateStore, change_from_rows, utcnow
 
+ATTEMPTS = 3
+
 
 @dataclass
 class SyncReport:
@@ -39,11 +41,13 @@ def sync(store: StateStore, glossary_dir: Path, metrics_dir: Path,
     """Record new versions and queue notifications; raises SyncRefused on invalid files."""
     current = load_definitions(glossary_dir, metrics_dir)
     now = (now or utcnow()).astimezone(dt.UTC)
-    try:
-        return _record(store, current, notify_channel, now)
-    except IntegrityError:
-        # Another instance recorded the same versions first; re-reading finds nothing new.
-        return _record(store, current, notify_channel, now)
+    for _ in range(ATTEMPTS - 1):
+        try:
+            return _record(store, current, notify_channel, now)
+        except IntegrityError:
+            # Another instance recorded these versions first; re-reading finds them done.
+            continue
+    return _record(store, current, notify_channel, now)
 
 
 def _record(store: StateStore, current: list[Definition], notify_channel: str | None,
