@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +43,7 @@ class Call:
     body: dict[str, Any]
     headers: dict[str, str]
     status: int
+    at: float = field(default_factory=time.monotonic)  # arrival, for latency benchmarks
 
     def value(self, name: str) -> Any:
         """A body field, decoding the JSON strings that form-encoded calls carry (e.g. blocks)."""
