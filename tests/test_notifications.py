@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from bot.settings import Settings
 from bot.slack.notification_blocks import notification_message
 from bot.state import schema
-from bot.state.delivery import claim, deliver_pending, notification_client
+from bot.state.delivery import claim, deliver, deliver_pending, notification_client
 from bot.state.errors import SyncRefused
 from bot.state.models import Change
 from bot.state.runner import start_background
@@ -235,14 +235,16 @@ def test_nothing_is_lost_while_slack_is_unreachable(sqlite_store, docs, slack_ap
     assert posts_per_notification(slack_api) == {1: 1, 2: 1}
 
 
-def test_a_crashed_workers_claim_is_taken_over_after_its_lease(sqlite_store, docs, slack_api):
+def test_a_stalled_workers_claim_is_taken_over_and_posted_once(sqlite_store, docs, slack_api):
     queue_notifications(sqlite_store, docs, 2)
-    crashed = claim(sqlite_store, "crashed-worker", 10, dt.datetime.now(dt.UTC))
-    assert len(crashed) == 2  # claimed, then the worker died before posting
+    stalled = claim(sqlite_store, "stalled-worker", 10, dt.datetime.now(dt.UTC))
+    assert len(stalled) == 2  # claimed, then the worker stalled before posting
     assert deliver_pending(sqlite_store, client_for(slack_api)).delivered == 0
     taken_over = deliver_pending(sqlite_store, client_for(slack_api),
                                  now=dt.datetime.now(dt.UTC) + LATER)
     assert (taken_over.delivered, taken_over.pending) == (2, 0)
+    # The first worker was only slow, not dead: it must not post what was taken over.
+    assert deliver(sqlite_store, client_for(slack_api), stalled).delivered == 0
     assert posts_per_notification(slack_api) == {1: 1, 2: 1}
 
 

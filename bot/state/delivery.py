@@ -6,9 +6,11 @@ with a fresh claim token and `claimed_at`. On PostgreSQL the claim selects with
 UPDATE runs under the database's write lock, which gives the same guarantee. Marking a row
 delivered (or failed) names its claim token, so a worker whose lease ran out cannot overwrite
 the outcome of the worker that took the row over. A worker that dies mid-batch leaves rows in
-`sending`; once `lease` has passed they are due again. The one window left is a crash between
-Slack accepting the post and the delivered mark being committed: that notification is posted
-again after the lease (at least once there, exactly once everywhere else).
+`sending`; once `lease` has passed they are due again. The lease is renewed, under the same
+token, just before each post, so a slow batch never posts a row another worker took over.
+The one window left is a crash between Slack accepting the post and the delivered mark being
+committed: that notification is posted again after the lease (at least once there, exactly
+once everywhere else).
 """
 
 from __future__ import annotations
@@ -83,10 +85,19 @@ def deliver_pending(store: StateStore, client: WebClient, limit: int = 100,
         if not batch:
             break
         attempted += len(batch)
-        for notification in batch:
-            _deliver(store, client, notification, docs_base_url, report, started)
+        deliver(store, client, batch, docs_base_url, started, report)
     counts = store.outbox_counts()
     report.pending = counts.get("pending", 0) + counts.get("sending", 0)
+    return report
+
+
+def deliver(store: StateStore, client: WebClient, batch: list[Notification],
+            docs_base_url: str | None = None, started: dt.datetime | None = None,
+            report: DeliveryReport | None = None) -> DeliveryReport:
+    """Post claimed notifications, skipping any whose claim another worker has taken over."""
+    report = report or DeliveryReport()
+    for notification in batch:
+        _deliver(store, client, notification, docs_base_url, report, started or utcnow())
     return report
 
 
@@ -100,11 +111,15 @@ def claim(store: StateStore, worker: str, size: int, started: dt.datetime,
         due = or_(due, and_(o.c.status == "pending",
                             or_(o.c.claimed_at.is_(None), o.c.claimed_at < started)))
     token = uuid.uuid4().hex
+    # The lease runs from the real moment of this claim, not from the start of a long run
+    # (else another worker could take over rows this one is about to post); never earlier
+    # than `started`, which is how a run recognises, and skips, rows it already tried.
+    claimed_at = max(started, utcnow())
     ids = (select(o.c.id).where(due).order_by(o.c.id).limit(size)
            .with_for_update(skip_locked=True))
     stmt = (update(o).where(o.c.id.in_(ids.scalar_subquery()))
             .values(status="sending", claim=token, claimed_by=worker[:100],
-                    claimed_at=started, attempts=o.c.attempts + 1)
+                    claimed_at=claimed_at, attempts=o.c.attempts + 1)
             .returning(o.c.id, o.c.channel, o.c.payload, o.c.attempts))
     with store.transaction() as conn:
         rows = conn.execute(stmt).all()
@@ -115,6 +130,8 @@ def claim(store: StateStore, worker: str, size: int, started: dt.datetime,
 
 def _deliver(store: StateStore, client: WebClient, notification: Notification,
              docs_base_url: str | None, report: DeliveryReport, started: dt.datetime) -> None:
+    if not _mark(store, notification, keep_claim=True, claimed_at=max(started, utcnow())):
+        return  # slow batch: the lease ran out and another worker took this one over
     blocks, text = notification_message(notification.change, docs_base_url)
     change = notification.change
     try:
@@ -147,13 +164,16 @@ def _failed(store: StateStore, notification: Notification, error: str, permanent
           next_attempt_at=retry_at, last_error=error[:1000])
 
 
-def _mark(store: StateStore, notification: Notification, **values) -> bool:
-    """Record the outcome, only if this worker still holds the claim."""
+def _mark(store: StateStore, notification: Notification, keep_claim: bool = False,
+          **values) -> bool:
+    """Renew the lease or record the outcome, only if this worker still holds the claim."""
     o = schema.outbox
+    if not keep_claim:
+        values["claim"] = None
     with store.transaction() as conn:
         done = conn.execute(update(o).where(
             o.c.id == notification.id, o.c.claim == notification.claim,
-            o.c.status == "sending").values(claim=None, **values))
+            o.c.status == "sending").values(**values))
     return done.rowcount == 1
 
 
