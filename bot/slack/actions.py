@@ -7,13 +7,13 @@ import re
 from slack_bolt import App, Respond
 
 from bot.slack import blocks
-from bot.slack.acks import ack_now
 from bot.slack.asked import Asked
+from bot.slack.background import Background, acked
 from bot.slack.payloads import where_from_interaction
 from bot.slack.replies import Replies, message
 
 
-def register(app: App, replies: Replies) -> None:
+def register(app: App, replies: Replies, background: Background) -> None:
     """Each button answers privately, except Share, which posts for everyone."""
 
     def private(respond: Respond, reply) -> None:
@@ -42,9 +42,9 @@ def register(app: App, replies: Replies) -> None:
         respond(response_type="in_channel", replace_original=False, **reply.as_kwargs())
         respond(delete_original=True)  # the private copy has done its job
 
-    app.action(re.compile(f"^({blocks.RELATED}|{blocks.DID_YOU_MEAN})_"))(
-        ack=ack_now, lazy=[define_term])
+    terms = re.compile(f"^({blocks.RELATED}|{blocks.DID_YOU_MEAN})_")
+    app.action(terms)(acked(background, define_term))
     app.action(re.compile(f"^({blocks.HELPFUL}|{blocks.NOT_HELPFUL})$"))(
-        ack=ack_now, lazy=[feedback])
-    app.action(blocks.SHOW_SQL)(ack=ack_now, lazy=[show_sql])
-    app.action(blocks.SHARE)(ack=ack_now, lazy=[share])
+        acked(background, feedback))
+    app.action(blocks.SHOW_SQL)(acked(background, show_sql))
+    app.action(blocks.SHARE)(acked(background, share))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from pydantic import SecretStr
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -15,10 +13,11 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack import actions, commands, events, home, shortcuts
+from bot.slack.background import Background
 from bot.slack.replies import Replies
 from bot.state.store import StateStore
 
-LISTENER_THREADS = 8
+WORKERS = 4
 
 
 class SlackConfigError(ValueError):
@@ -31,14 +30,15 @@ def create_app(settings: Settings, services: Services, store: StateStore) -> App
     app = App(
         client=client,
         signing_secret=required(settings.slack_signing_secret, "SLACK_SIGNING_SECRET"),
-        # Only the ack runs before the HTTP response; the work is in lazy listeners.
+        # Listeners only ack before the HTTP response; `Background` runs the work after it.
         process_before_response=True,
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="slack"),
     )
+    background = Background(WORKERS)
+    app.middleware(background.middleware)
     app.middleware(_once_per_event(store))
     replies = Replies(services, store, settings.docs_base_url)
     for module in (events, commands, actions, shortcuts, home):
-        module.register(app, replies)
+        module.register(app, replies, background)
     return app
 
 

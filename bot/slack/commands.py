@@ -5,12 +5,12 @@ from __future__ import annotations
 from slack_bolt import App, Respond
 
 from bot.slack import ssot_command
-from bot.slack.acks import ack_now
+from bot.slack.background import Background, acked
 from bot.slack.payloads import where_from_command
 from bot.slack.replies import Replies
 
 
-def register(app: App, replies: Replies) -> None:
+def register(app: App, replies: Replies, background: Background) -> None:
     """Acknowledge at once, answer through the response_url."""
 
     def define(command: dict, respond: Respond) -> None:
@@ -25,6 +25,6 @@ def register(app: App, replies: Replies) -> None:
         reply = ssot_command.run(replies, command.get("text", ""), where_from_command(command))
         respond(response_type="ephemeral", **reply.as_kwargs())
 
-    app.command("/define")(ack=ack_now, lazy=[define])
-    app.command("/metric")(ack=ack_now, lazy=[metric])
-    app.command("/ssot")(ack=ack_now, lazy=[ssot])
+    app.command("/define")(acked(background, define))
+    app.command("/metric")(acked(background, metric))
+    app.command("/ssot")(acked(background, ssot))

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from slack_bolt import App, BoltContext, Say
 
-from bot.slack.acks import ack_now
+from bot.slack.background import Background, acked
 from bot.slack.conversation import Threaded, answer_mention, answer_message
 from bot.slack.replies import Replies
 
 
-def register(app: App, replies: Replies) -> None:
+def register(app: App, replies: Replies, background: Background) -> None:
     """Answer questions asked in conversation."""
 
     def post(threaded: Threaded, event: dict, say: Say) -> None:
-        say(thread_ts=threaded.thread_ts, **threaded.reply.as_kwargs())
-        if threaded.thread_ts:
+        if threaded.thread_ts:  # before posting: a quick reply in the thread is a follow-up
             replies.store.mark_thread(event["channel"], threaded.thread_ts)
+        say(thread_ts=threaded.thread_ts, **threaded.reply.as_kwargs())
 
     def on_mention(event: dict, say: Say) -> None:
         post(answer_mention(replies, event), event, say)
@@ -25,5 +25,5 @@ def register(app: App, replies: Replies) -> None:
         if threaded:
             post(threaded, event, say)
 
-    app.event("app_mention")(ack=ack_now, lazy=[on_mention])
-    app.event("message")(ack=ack_now, lazy=[on_message])
+    app.event("app_mention")(acked(background, on_mention))
+    app.event("message")(acked(background, on_message))

@@ -8,14 +8,14 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.acks import ack_now
+from bot.slack.background import Background, acked
 from bot.slack.home_view import home_view
 from bot.slack.replies import Replies
 
 log = logging.getLogger(__name__)
 
 
-def register(app: App, replies: Replies) -> None:
+def register(app: App, replies: Replies, background: Background) -> None:
     """Publish the Home view on `app_home_opened`."""
 
     def publish(event: dict, client: WebClient) -> None:
@@ -28,7 +28,7 @@ def register(app: App, replies: Replies) -> None:
                          replies.store.recent_changes(limit=8), subs)
         client.views_publish(user_id=event["user"], view=view)
 
-    app.event("app_home_opened")(ack=ack_now, lazy=[publish])
+    app.event("app_home_opened")(acked(background, publish))
 
 
 def user_channels(client: WebClient, user: str) -> set[str] | None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from slack_bolt import App, Respond
 
-from bot.slack.acks import ack_now
+from bot.slack.background import Background, acked
 from bot.slack.replies import Replies
 
 EXPLAIN_TERMS = "explain_terms"
 
 
-def register(app: App, replies: Replies) -> None:
+def register(app: App, replies: Replies, background: Background) -> None:
     """One-line definitions of the governed terms a message mentions, privately."""
 
     def explain(body: dict, respond: Respond) -> None:
@@ -18,4 +18,4 @@ def register(app: App, replies: Replies) -> None:
         respond(response_type="ephemeral", replace_original=False,
                 **replies.explain(text).as_kwargs())
 
-    app.shortcut(EXPLAIN_TERMS)(ack=ack_now, lazy=[explain])
+    app.shortcut(EXPLAIN_TERMS)(acked(background, explain))
