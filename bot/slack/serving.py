@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Iterable
-from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
@@ -42,26 +42,55 @@ def wsgi_app(app: App):
     return handle
 
 
-class ThreadingServer(ThreadingMixIn, WSGIServer):
-    """One thread per connection, so a slow request never delays another's acknowledgement."""
+class PooledServer(WSGIServer):
+    """A fixed pool of handler threads fed by the accept loop.
 
-    daemon_threads = True
+    A thread per connection makes the accept loop start a thread, and wait for it to run,
+    for every request: under a burst that queues the later acknowledgements behind thread
+    start-ups. Pre-started threads take accepted sockets from a queue instead.
+    """
+
     # A burst of simultaneous connections must queue in the kernel, not be refused.
     request_queue_size = 1024
+    threads = 32
+    socket_timeout_s = 10.0  # a client that stops sending frees its handler thread
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        for n in range(self.threads):
+            threading.Thread(target=self._work, daemon=True, name=f"http-{n}").start()
+
+    def process_request(self, request, client_address) -> None:
+        self._queue.put((request, client_address))
+
+    def _work(self) -> None:
+        while True:
+            request, client_address = self._queue.get()
+            try:
+                request.settimeout(self.socket_timeout_s)
+                self.finish_request(request, client_address)
+            except Exception:
+                self.handle_error(request, client_address)
+            finally:
+                self.shutdown_request(request)
 
 
 class QuietHandler(WSGIRequestHandler):
+    # Buffered: wsgiref writes the status line and each header separately, one syscall each.
+    wbufsize = 64 * 1024
+
     def log_message(self, format: str, *args) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
 
-def http_server(app: App, host: str = "0.0.0.0", port: int = 3000) -> ThreadingServer:
+def http_server(app: App, host: str = "0.0.0.0", port: int = 3000) -> PooledServer:
     """A bound (not yet serving) HTTP server; port 0 picks a free one."""
-    return make_server(host, port, wsgi_app(app), server_class=ThreadingServer,
+    return make_server(host, port, wsgi_app(app), server_class=PooledServer,
                        handler_class=QuietHandler)
 
 
-def serve_in_thread(server: ThreadingServer) -> threading.Thread:
+def serve_in_thread(server: PooledServer) -> threading.Thread:
     """Serve from a daemon thread (tests, benchmarks); stop with `server.shutdown()`."""
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="slack-http")
     thread.start()
