@@ -2,8 +2,9 @@
 
     StateError
     ├── SyncRefused        the governed files are invalid: nothing was recorded (carries issues)
-    ├── NotRecorded        shown to people: no such definition, or none in force that day
-    └── DeliveryError      a notification could not be posted (kept in the outbox to retry)
+    └── NotRecorded        shown to people: no such definition, or none in force that day
+
+A failed post is not an exception here: it is recorded on its outbox row and retried.
 """
 
 from __future__ import annotations
@@ -30,10 +31,3 @@ class SyncRefused(StateError):
 class NotRecorded(StateError):
     """The history has no such definition, or none was in force on the asked day."""
 
-
-class DeliveryError(StateError):
-    """Posting one notification failed; `permanent` ones are not retried."""
-
-    def __init__(self, message: str, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
