@@ -33,13 +33,14 @@ def serve(
     try:
         app_token = None if http else required(settings.slack_app_token, "SLACK_APP_TOKEN")
         required(settings.slack_bot_token, "SLACK_BOT_TOKEN")
-        required(settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
+        if http:
+            required(settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
     except SlackConfigError as exc:
         hint = " (or run `ssot serve --http --port N`)" if "APP_TOKEN" in str(exc) else ""
         raise fail(f"{exc}{hint}", 2) from None
     services, store = _services(settings), _store(settings)
     try:
-        app = create_app(settings, services, store)
+        app = create_app(settings, services, store, socket_mode=not http)
     except BoltError as exc:
         raise fail(f"could not reach Slack at {settings.slack_api_base_url}: {exc}", 1) from None
     stop = _start_sync(settings, store, app.client)

@@ -14,6 +14,10 @@ def render_answer(answer: Answer) -> RenderableType:
     """A panel with the governed text and its provenance, or the no-answer suggestions."""
     if answer.kind == "no_answer":
         return _no_answer(answer)
+    if answer.kind == "metric" and answer.result:
+        from bot.render_metric import render_metric
+
+        return render_metric(answer)
     parts: list[RenderableType] = []
     if answer.notice:
         parts.append(Text(answer.notice, style="bold yellow"))

@@ -75,6 +75,10 @@ class PooledServer(WSGIServer):
             finally:
                 self.shutdown_request(request)
 
+    def handle_error(self, request, client_address) -> None:
+        # A client that hung up or timed out is routine; Bolt logs its own errors.
+        log.info("connection from %s failed", client_address[0], exc_info=True)
+
 
 class QuietHandler(WSGIRequestHandler):
     # Buffered: wsgiref writes the status line and each header separately, one syscall each.
