@@ -72,6 +72,13 @@ def settle(api: SlackStandIn, method: str, count: int) -> list:
     return api.calls_to(method)
 
 
+def wait_until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
 def test_health_and_url_verification(running):
     import urllib.request
 
@@ -106,6 +113,7 @@ def test_mention_is_answered_in_its_thread_and_follow_ups_there_too(running):
     assert answer.body["channel"] == "C0GENERAL" and answer.body["thread_ts"] == ts
     assert MQL_DEFINITION in texts(answer)
 
+    wait_until(lambda: running.store.is_bot_thread("C0GENERAL", ts))  # written after the post
     running.slack.event(message_event("and what about SAL?", "1700000100.000200", thread_ts=ts))
     follow_up = running.api.wait_for("chat.postMessage", 2)[1]
     assert follow_up.body["thread_ts"] == ts

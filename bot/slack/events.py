@@ -13,9 +13,9 @@ def register(app: App, replies: Replies, background: Background) -> None:
     """Answer questions asked in conversation."""
 
     def post(threaded: Threaded, event: dict, say: Say) -> None:
-        if threaded.thread_ts:  # before posting: a quick reply in the thread is a follow-up
-            replies.store.mark_thread(event["channel"], threaded.thread_ts)
         say(thread_ts=threaded.thread_ts, **threaded.reply.as_kwargs())
+        if threaded.thread_ts:  # after posting: the answer is not kept waiting on a write
+            replies.store.mark_thread(event["channel"], threaded.thread_ts)
 
     def on_mention(event: dict, say: Say) -> None:
         post(answer_mention(replies, event), event, say)
