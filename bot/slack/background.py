@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 class Background:
     """A bounded pool for the work behind acknowledgements, which yields to acknowledgements."""
 
-    def __init__(self, workers: int = 4, yield_s: float = 0.25) -> None:
+    def __init__(self, workers: int = 4, yield_s: float = 1.0) -> None:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="slack-work")
         self._yield_s = yield_s
         self._dispatching = 0
