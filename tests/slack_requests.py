@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import itertools
 import json
 import time
-import urllib.error
-import urllib.request
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 TEAM = {"id": "T0001", "domain": "example"}
 _ids = itertools.count(1)
@@ -32,14 +31,15 @@ class SlackSender:
     def post(self, body: str, content_type: str, *, headers: dict[str, str] | None = None,
              timestamp: int | None = None, secret: str | None = None) -> tuple[int, str]:
         signed = signature_headers(secret or self.secret, body, timestamp)
-        request = urllib.request.Request(
-            self.url, data=body.encode(), method="POST",
-            headers={"Content-Type": content_type, **signed, **(headers or {})})
+        url = urlsplit(self.url)
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
+            conn.request("POST", url.path, body=body.encode(),
+                         headers={"Content-Type": content_type, **signed, **(headers or {})})
+            response = conn.getresponse()
+            return response.status, response.read().decode()
+        finally:
+            conn.close()
 
     def command(self, command: str, text: str, response_url: str, *, channel: str = "C0GENERAL",
                 user: str = "U0ALICE", **kw) -> tuple[int, str]:
