@@ -15,9 +15,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The Slack app when its credentials are set (environment or .env), else the console.
 run: $(STAMP)
 	$(BIN)/ssot index
-	$(BIN)/ssot chat
+	@set -a; [ -f .env ] && . ./.env; set +a; \
+	if [ -n "$$SLACK_BOT_TOKEN" ] && [ -n "$$SLACK_APP_TOKEN" ]; then exec $(BIN)/ssot serve; \
+	elif [ -n "$$SLACK_BOT_TOKEN" ] && [ -n "$$SLACK_SIGNING_SECRET" ]; then \
+	  exec $(BIN)/ssot serve --http --port $${PORT:-3000}; \
+	else exec $(BIN)/ssot chat; fi
 
 test: $(STAMP)
 	$(BIN)/ruff check .

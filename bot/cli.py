@@ -83,22 +83,46 @@ def _ask_stream() -> None:
 def define(
     term: Annotated[str, typer.Argument(help="A term id, name or alias, e.g. mql.")],
     json_: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="The definition in force on this day (YYYY-MM-DD), from the history.",
+    )] = None,
 ) -> None:
     """Show one term's governed definition, looked up exactly."""
     from bot.render_text import render_answer
 
+    answer = _define_as_of(term, as_of) if as_of is not None else _define_now(term)
+    if json_:
+        print(answer.model_dump_json())
+    else:
+        out.print(render_answer(answer))
+
+
+def _define_now(term: str):
     services = _services()
     try:
-        answer = services.define(term)
+        return services.define(term)
     except UnknownTerm as exc:
         hint = f" Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
         raise fail(f"{exc}{hint}", 1) from None
     except InvalidQuestion as exc:
         raise fail(str(exc), 2) from None
-    if json_:
-        print(answer.model_dump_json())
-    else:
-        out.print(render_answer(answer))
+
+
+def _define_as_of(term: str, day: str):
+    import datetime as dt
+
+    from bot.cli_state import open_store
+    from bot.state.as_of import answer_as_of
+    from bot.state.errors import NotRecorded
+
+    try:
+        on = dt.date.fromisoformat(day)
+    except ValueError:
+        raise fail(f"--as-of: '{day}' is not a date like 2025-03-01", 2) from None
+    try:
+        return answer_as_of(open_store(), term, on, settings_or_exit().docs_base_url)
+    except NotRecorded as exc:
+        raise fail(str(exc), 1) from None
 
 
 @app.command()
@@ -212,10 +236,10 @@ def _print_eval(questions, reports, show_misses: bool) -> None:
 
 @app.command()
 def chat() -> None:
-    """Try the bot in this terminal: questions, /define TERM, /help, /quit."""
+    """Try the bot in this terminal: questions, /define TERM, /metric ..., /help, /quit."""
     from bot.console import run_console
 
-    run_console(_knowledge(), out)
+    run_console(_services(), out)
 
 
 def _register_command_groups() -> None:

@@ -1,9 +1,89 @@
-"""`ssot serve`: the Slack app."""
+"""`ssot serve`: the Slack app, over Socket Mode or HTTP."""
 
 from __future__ import annotations
 
+import logging
+from typing import Annotated
+
 import typer
+
+from bot.cli_common import err, fail, out, settings_or_exit
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `ssot` app."""
+    app.command()(serve)
+
+
+def serve(
+    http: Annotated[bool, typer.Option(
+        "--http", help="Serve POST /slack/events and GET /healthz, not Socket Mode.")] = False,
+    port: Annotated[int, typer.Option(help="HTTP port (with --http).", envvar="PORT")] = 3000,
+    host: Annotated[str, typer.Option(help="HTTP address to bind (with --http).")] = "0.0.0.0",
+) -> None:
+    """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, or HTTP with --http."""
+    from slack_bolt.error import BoltError
+
+    from bot.slack.app import SlackConfigError, create_app, required
+    from bot.slack.serving import http_server, serve_socket_mode
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = settings_or_exit()
+    try:
+        app_token = None if http else required(settings.slack_app_token, "SLACK_APP_TOKEN")
+        required(settings.slack_bot_token, "SLACK_BOT_TOKEN")
+        if http:
+            required(settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
+    except SlackConfigError as exc:
+        hint = " (or run `ssot serve --http --port N`)" if "APP_TOKEN" in str(exc) else ""
+        raise fail(f"{exc}{hint}", 2) from None
+    services, store = _services(settings), _store(settings)
+    try:
+        app = create_app(settings, services, store, socket_mode=not http)
+    except BoltError as exc:
+        raise fail(f"could not reach Slack at {settings.slack_api_base_url}: {exc}", 1) from None
+    stop = _start_sync(settings, store, app.client)
+    try:
+        if http:
+            server = http_server(app, host, port)
+            out.print(f"serving Slack on http://{host}:{server.server_port}/slack/events "
+                      "(health: /healthz)")
+            server.serve_forever()
+        else:
+            out.print("connecting to Slack over Socket Mode")
+            serve_socket_mode(app, app_token)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+
+
+def _services(settings):
+    from bot.factory import build_services
+    from knowledge.errors import ContentError
+    from metrics.errors import DefinitionError
+
+    try:
+        return build_services(settings, err)
+    except (ContentError, DefinitionError) as exc:
+        raise fail(f"{len(exc.issues)} problem(s) in the governed content; "
+                   "run `ssot validate`") from None
+
+
+def _store(settings):
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.state.store import StateStore
+
+    try:
+        return StateStore.from_url(settings.database_url)
+    except SQLAlchemyError as exc:
+        raise fail(f"cannot open the state database: {str(exc).splitlines()[0]}") from None
+
+
+def _start_sync(settings, store, client):
+    """Sync definitions and deliver notifications now, then every SSOT_SYNC_INTERVAL_S."""
+    from bot.state.runner import start_background
+
+    return start_background(settings, store, client)

@@ -1,9 +1,165 @@
-"""`ssot sync`, `ssot notify`, `ssot gaps`: definition history and notifications."""
+"""`ssot sync`, `notify`, `gaps`, `history`, `subscribe`: definition history and notices."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from bot.cli_common import err, fail, out, settings_or_exit
+
+
+def open_store():
+    """The state store at DATABASE_URL, or a one-line error."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.state.store import StateStore
+
+    settings = settings_or_exit()
+    try:
+        return StateStore.from_url(settings.database_url)
+    except SQLAlchemyError as exc:
+        message = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        raise fail(f"cannot open the state store at DATABASE_URL: {message}") from None
+    except ValueError as exc:  # a URL SQLAlchemy cannot parse
+        raise fail(f"bad DATABASE_URL: {exc}", 2) from None
+
+
+def sync_command(
+    glossary: Annotated[Path | None, typer.Option(help="Glossary folder to sync.")] = None,
+    metrics: Annotated[Path | None, typer.Option(help="Metric definitions folder.")] = None,
+) -> None:
+    """Record changed definitions and queue a notification for each subscribed channel."""
+    from bot.state.errors import SyncRefused
+    from bot.state.sync import sync
+
+    settings = settings_or_exit()
+    store = open_store()
+    try:
+        report = sync(store, glossary or settings.glossary_dir, metrics or settings.metrics_dir,
+                      settings.notify_channel)
+    except SyncRefused as exc:
+        for issue in exc.issues:
+            err.print(str(issue), markup=False, soft_wrap=True)
+        raise fail(f"refusing to sync: {len(exc.issues)} problem(s); nothing was recorded; "
+                   "run `ssot validate`") from None
+    if report.baseline:
+        out.print(f"baseline: recorded {len(report.changes)} definitions; nobody notified "
+                  "(the first sync only records what is there)", soft_wrap=True)
+        return
+    for change in report.changes:
+        version = change.version
+        if change.previous_version and change.previous_version != change.version:
+            version = f"{change.previous_version} → {version}"
+        out.print(f"{change.change:<10} {change.kind:<6} {change.definition_id:<28} {version} "
+                  f"({change.status})", markup=False, soft_wrap=True)
+    out.print(f"{len(report.changes)} change(s) in {report.definitions} definitions; "
+              f"{report.queued} notification(s) queued")
+
+
+def notify_command(
+    limit: Annotated[int, typer.Option(min=1, help="Most notifications to post.")] = 1000,
+) -> None:
+    """Post every pending notification to Slack; exit 1 if some could not be delivered."""
+    from bot.state.delivery import deliver_pending, notification_client, undelivered
+
+    settings = settings_or_exit()
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    if not token:
+        raise fail("SLACK_BOT_TOKEN is not set; `ssot notify` posts with the bot's token", 2)
+    store = open_store()
+    client = notification_client(token, settings.slack_api_base_url)
+    report = deliver_pending(store, client, limit=limit, docs_base_url=settings.docs_base_url,
+                             due_only=False)
+    for line in report.errors:
+        err.print(f"failed: {line}", markup=False, soft_wrap=True)
+    out.print(f"delivered {report.delivered}, failed {report.failed}, "
+              f"still pending {report.pending}")
+    if report.pending and not report.errors:  # someone else's rows, or leased by a dead worker
+        for channel, status, attempts, error in undelivered(store, limit=10):
+            err.print(f"{status}: {channel} after {attempts} attempt(s): {error or '-'}",
+                      markup=False, soft_wrap=True)
+    if report.pending or report.failed:
+        raise typer.Exit(1)
+
+
+def gaps_command(
+    limit: Annotated[int, typer.Option(min=1, help="How many questions to list.")] = 20,
+) -> None:
+    """The most-asked questions the glossary could not answer (or answered unhelpfully)."""
+    gaps = open_store().gaps(limit)
+    if not gaps:
+        out.print("no unanswered questions recorded")
+        return
+    table = Table("asked", "last asked", "question", box=None)
+    for gap in gaps:
+        table.add_row(str(gap.count), f"{gap.last_asked:%Y-%m-%d %H:%M}", gap.question)
+    out.print(table)
+
+
+def history_command(
+    term: Annotated[str, typer.Argument(help="A term or metric id, name or alias.")],
+    metric: Annotated[bool, typer.Option("--metric", help="The metric of that id.")] = False,
+) -> None:
+    """Every recorded version of a definition, oldest first, with what changed."""
+    from bot.state.diffing import diff_summary
+
+    store = open_store()
+    found = store.resolve(term, kind="metric" if metric else None)
+    if found is None:
+        raise fail(f"'{term}' is not in the definition history (run `ssot sync`?)")
+    versions = store.history(found.definition_id, kind=found.kind)
+    out.print(f"{found.name} ({found.kind} {found.definition_id}): {len(versions)} version(s)",
+              markup=False, soft_wrap=True)
+    previous = None
+    for v in versions:
+        since = (v.in_force_from or v.recorded_at).date()
+        out.print(f"  {since}  {v.version:<6} {v.status:<10} {v.change:<10} {v.owner}",
+                  markup=False, soft_wrap=True)
+        if previous is not None and v.change != "removed" and previous.text != v.text:
+            out.print(f"      {diff_summary(previous.text, v.text)}", markup=False, soft_wrap=True)
+        previous = v
+
+
+def subscribe_command(
+    channel: Annotated[str, typer.Argument(help="Slack channel id, e.g. C0123456.")],
+    target: Annotated[str, typer.Argument(help="A term id or alias, a domain, or 'all'.")],
+) -> None:
+    """Announce changes to a term, a domain or everything in a channel."""
+    store = open_store()
+    resolved = _target(store, target)
+    added = store.subscribe(channel, resolved)
+    out.print(f"{channel} {'now hears' if added else 'already hears'} about {resolved}",
+              markup=False, soft_wrap=True)
+
+
+def unsubscribe_command(
+    channel: Annotated[str, typer.Argument(help="Slack channel id.")],
+    target: Annotated[str, typer.Argument(help="What it was subscribed to.")],
+) -> None:
+    """Stop announcing changes to a target in a channel."""
+    store = open_store()
+    resolved = store.resolve_target(target) or target.strip().lower()
+    if not store.unsubscribe(channel, resolved):
+        raise fail(f"{channel} is not subscribed to {resolved}")
+    out.print(f"{channel} no longer hears about {resolved}", markup=False, soft_wrap=True)
+
+
+def _target(store, target: str) -> str:
+    resolved = store.resolve_target(target)
+    if resolved is None:
+        raise fail(f"unknown target '{target}': give a term id or alias, a domain, or 'all' "
+                   "(a new store knows them after `ssot sync`)", 2)
+    return resolved
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `ssot` app."""
+    app.command(name="sync")(sync_command)
+    app.command(name="notify")(notify_command)
+    app.command(name="gaps")(gaps_command)
+    app.command(name="history")(history_command)
+    app.command(name="subscribe")(subscribe_command)
+    app.command(name="unsubscribe")(unsubscribe_command)

@@ -29,6 +29,8 @@ def render_answer(answer: Answer) -> RenderableType:
     if answer.related:
         related = ", ".join(f"{r.name} ({r.id})" for r in answer.related)
         parts.append(Text.assemble(("Related: ", "dim"), related))
+    if answer.kind == "metric" and answer.result:
+        parts += [Text(""), Text("SQL", style="dim"), Text(answer.result.sql, style="cyan")]
     title = answer.name or ""
     if answer.kind == "guide" and answer.section:
         title = f"{title} › {answer.section}"

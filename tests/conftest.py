@@ -70,3 +70,25 @@ def warehouse_url(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
     generate(path, scale=20_000, seed=42, as_of=AS_OF)
     return f"duckdb:///{path}"
+
+
+@pytest.fixture(scope="session")
+def metric_engine(warehouse_url):
+    """The metric engine over the shared demo warehouse, with "today" fixed at AS_OF."""
+    from metrics.catalog import load_catalog
+    from metrics.engine import MetricEngine
+    from metrics.periods import Calendar
+    from metrics.warehouse import open_warehouse
+
+    return MetricEngine(load_catalog(ROOT / "metrics" / "definitions"),
+                        open_warehouse(warehouse_url), lambda: Calendar(AS_OF))
+
+
+@pytest.fixture
+def slack_api():
+    """A recording Slack Web API stand-in on loopback (see tests/slack_standin.py)."""
+    from tests.slack_standin import SlackStandIn
+
+    standin = SlackStandIn().start()
+    yield standin
+    standin.stop()

@@ -1,0 +1,50 @@
+"""Buttons: related terms, did-you-mean, Helpful / Not helpful, Show SQL, Share in channel."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt import App, Respond
+
+from bot.slack import blocks
+from bot.slack.asked import Asked
+from bot.slack.background import Background, acked
+from bot.slack.payloads import where_from_interaction
+from bot.slack.replies import Replies, message
+
+
+def register(app: App, replies: Replies, background: Background) -> None:
+    """Each button answers privately, except Share, which posts for everyone."""
+
+    def private(respond: Respond, reply) -> None:
+        respond(response_type="ephemeral", replace_original=False, **reply.as_kwargs())
+
+    def define_term(body: dict, action: dict, respond: Respond) -> None:
+        private(respond, replies.define(action["value"], where_from_interaction(body)))
+
+    def feedback(body: dict, action: dict, respond: Respond) -> None:
+        asked = Asked.decode(action.get("value"))
+        helpful = action["action_id"] == blocks.HELPFUL
+        reply = replies.feedback(asked, helpful, where_from_interaction(body)) if asked \
+            else message("That button has expired; ask again.")
+        private(respond, reply)
+
+    def show_sql(body: dict, action: dict, respond: Respond) -> None:
+        asked = Asked.decode(action.get("value"))
+        private(respond, replies.sql(asked, where_from_interaction(body)) if asked
+                else message("That button has expired; ask again."))
+
+    def share(body: dict, action: dict, respond: Respond) -> None:
+        asked = Asked.decode(action.get("value"))
+        if asked is None:
+            return private(respond, message("That button has expired; ask again."))
+        reply = replies.again(asked, where_from_interaction(body), shareable=False)
+        respond(response_type="in_channel", replace_original=False, **reply.as_kwargs())
+        respond(delete_original=True)  # the private copy has done its job
+
+    terms = re.compile(f"^({blocks.RELATED}|{blocks.DID_YOU_MEAN})_")
+    app.action(terms)(acked(background, define_term))
+    app.action(re.compile(f"^({blocks.HELPFUL}|{blocks.NOT_HELPFUL})$"))(
+        acked(background, feedback))
+    app.action(blocks.SHOW_SQL)(acked(background, show_sql))
+    app.action(blocks.SHARE)(acked(background, share))

@@ -1,0 +1,83 @@
+"""`create_app`: the Bolt app over `Services` and the state store. Nothing is built at import."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack import actions, commands, events, home, shortcuts
+from bot.slack.background import Background
+from bot.slack.replies import Replies
+from bot.state.store import StateStore
+
+WORKERS = 4
+
+
+class SlackConfigError(ValueError):
+    """The app cannot start: a required Slack setting is missing."""
+
+
+def create_app(settings: Settings, services: Services, store: StateStore, *,
+               socket_mode: bool = False) -> App:
+    """The Slack app, with every listener registered; raises SlackConfigError if unconfigured.
+
+    Over HTTP every request must carry a signature made with SLACK_SIGNING_SECRET; in Socket
+    Mode requests arrive on a connection the app opened itself, so the secret is not needed.
+    """
+    client = web_client(settings)
+    secret = settings.slack_signing_secret
+    if socket_mode:
+        secret = secret.get_secret_value() if secret else ""
+    else:
+        secret = required(secret, "SLACK_SIGNING_SECRET")
+    app = App(
+        client=client,
+        signing_secret=secret,
+        # Listeners only ack before the HTTP response; `Background` runs the work after it.
+        process_before_response=True,
+    )
+    background = Background(WORKERS)
+    app.middleware(background.middleware)
+    app.middleware(_once_per_event(store))
+    replies = Replies(services, store, settings.docs_base_url)
+    for module in (events, commands, actions, shortcuts, home):
+        module.register(app, replies, background)
+    return app
+
+
+def web_client(settings: Settings) -> WebClient:
+    """The Web API client, pointed at `SLACK_API_BASE_URL` (GovSlack, or a test stand-in)."""
+    return WebClient(
+        token=required(settings.slack_bot_token, "SLACK_BOT_TOKEN"),
+        base_url=settings.slack_api_base_url,
+        retry_handlers=[ConnectionErrorRetryHandler(),
+                        RateLimitErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+def required(secret: SecretStr | None, variable: str) -> str:
+    """The secret's value, or a one-line error naming the environment variable."""
+    value = secret.get_secret_value().strip() if secret else ""
+    if not value:
+        raise SlackConfigError(f"{variable} is not set; the Slack app needs it to start")
+    return value
+
+
+def _once_per_event(store: StateStore):
+    """Slack redelivers an event it thinks we missed (X-Slack-Retry-Num): answer it only once."""
+
+    def middleware(body: dict, next, logger) -> BoltResponse | None:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not store.claim_event(event_id):
+            logger.debug("event %s already handled; acknowledging the retry", event_id)
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return middleware

@@ -1,0 +1,68 @@
+"""Acknowledge first, work after: Slack retries anything not acknowledged within 3 seconds.
+
+Every listener is `acked(background, work)`: Bolt calls it, it acks, and `work` runs on a
+small pool once no request is being dispatched (or after `yield_s` at the latest), so a burst
+of requests is acknowledged before any answer competes with it for the interpreter.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import Args, BoltResponse
+
+log = logging.getLogger(__name__)
+
+
+class Background:
+    """A bounded pool for the work behind acknowledgements, which yields to acknowledgements."""
+
+    def __init__(self, workers: int = 4, yield_s: float = 1.0) -> None:
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="slack-work")
+        self._yield_s = yield_s
+        self._dispatching = 0
+        self._quiet = threading.Condition()
+
+    def middleware(self, next: Callable[[], BoltResponse]) -> BoltResponse:
+        """Bolt middleware counting the requests being dispatched (the acks in progress)."""
+        with self._quiet:
+            self._dispatching += 1
+        try:
+            return next()
+        finally:
+            with self._quiet:
+                self._dispatching -= 1
+                if not self._dispatching:
+                    self._quiet.notify_all()
+
+    def submit(self, work: Callable[..., None], kwargs: dict) -> None:
+        """Run `work(**kwargs)` soon, after the acknowledgements in flight."""
+        self._pool.submit(self._run, work, kwargs)
+
+    def _run(self, work: Callable[..., None], kwargs: dict) -> None:
+        with self._quiet:
+            self._quiet.wait_for(lambda: self._dispatching == 0, timeout=self._yield_s)
+        try:
+            work(**kwargs)
+        except Exception:
+            # The pool is the outermost frame of this work: without this the error is lost.
+            log.exception("Slack listener %s failed", getattr(work, "__name__", work))
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+def acked(background: Background, work: Callable[..., None]) -> Callable[[Args], None]:
+    """A Bolt listener that acks, then runs `work` with the arguments it names (as Bolt would)."""
+    names = list(inspect.signature(work).parameters)
+
+    def listener(args: Args) -> None:
+        args.ack()
+        background.submit(work, {name: getattr(args, name) for name in names})
+
+    listener.__name__ = f"acked_{work.__name__}"
+    return listener

@@ -1,0 +1,29 @@
+"""Messages: @mentions, DMs, thread follow-ups and auto-answered channel questions."""
+
+from __future__ import annotations
+
+from slack_bolt import App, BoltContext, Say
+
+from bot.slack.background import Background, acked
+from bot.slack.conversation import Threaded, answer_mention, answer_message
+from bot.slack.replies import Replies
+
+
+def register(app: App, replies: Replies, background: Background) -> None:
+    """Answer questions asked in conversation."""
+
+    def post(threaded: Threaded, event: dict, say: Say) -> None:
+        say(thread_ts=threaded.thread_ts, **threaded.reply.as_kwargs())
+        if threaded.thread_ts:  # after posting: the answer is not kept waiting on a write
+            replies.store.mark_thread(event["channel"], threaded.thread_ts)
+
+    def on_mention(event: dict, say: Say) -> None:
+        post(answer_mention(replies, event), event, say)
+
+    def on_message(event: dict, say: Say, context: BoltContext) -> None:
+        threaded = answer_message(replies, event, context.bot_user_id)
+        if threaded:
+            post(threaded, event, say)
+
+    app.event("app_mention")(acked(background, on_mention))
+    app.event("message")(acked(background, on_message))

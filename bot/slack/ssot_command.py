@@ -1,0 +1,154 @@
+"""`/ssot help | glossary | metrics | subscribe | unsubscribe | subscriptions | history |
+changes | gaps | autoanswer`: the bot's own settings and lists, one function per word."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+
+from bot.slack.blocks import escape
+from bot.slack.replies import Replies, Reply, Where, message
+from bot.state.models import Change
+
+HELP = """*What I answer*
+• Ask in a DM, or mention me in a channel: _@ssot what is an MQL?_ (I reply in the thread, \
+and answer follow-ups there without a mention)
+• `/define TERM` (also `/define mql as of 2025-03-01`)
+• `/metric ID-or-question [period] [by DIM] [where DIM=VALUE]`, \
+e.g. `/metric pipeline coverage this quarter by segment`
+*`/ssot` commands*
+• `/ssot glossary [domain]`: the governed terms, by domain
+• `/ssot metrics`: the governed metrics
+• `/ssot subscribe TERM|DOMAIN|all` and `/ssot unsubscribe …`: hear about definition changes \
+here; `/ssot subscriptions` lists this channel's
+• `/ssot history TERM`: every version of a definition
+• `/ssot changes [YYYY-MM-DD]`: recent definition changes
+• `/ssot gaps`: the most-asked questions the glossary could not answer
+• `/ssot autoanswer on|off`: answer definitional questions here without a mention"""
+
+
+def run(replies: Replies, text: str, where: Where) -> Reply:
+    """The reply to `/ssot TEXT`; unknown words get the help."""
+    word, _, rest = text.strip().partition(" ")
+    command = _COMMANDS.get(word.lower())
+    if command is None:
+        prefix = f"Unknown command `{escape(word)}`.\n" if word and word != "help" else ""
+        return message(prefix + HELP)
+    return command(replies, rest.strip(), where)
+
+
+def _glossary(replies: Replies, domain: str, where: Where) -> Reply:
+    terms = replies.services.knowledge.glossary.terms.values()
+    domains = sorted({t.domain for t in terms})
+    if domain and domain.lower() not in domains:
+        return message(f"Unknown domain `{escape(domain)}`. Domains: {', '.join(domains)}.")
+    return message(glossary_text(terms, domain.lower() or None))
+
+
+def glossary_text(terms, domain: str | None = None) -> str:
+    """Term names by domain, one line per domain (also used on App Home)."""
+    by_domain: dict[str, list[str]] = defaultdict(list)
+    for term in sorted(terms, key=lambda t: t.name.lower()):
+        if domain in (None, term.domain):
+            by_domain[term.domain].append(f"{escape(term.name)} (`{term.id}`)")
+    return "\n".join(f"*{d.replace('_', ' ').title()}*: {', '.join(names)}"
+                     for d, names in sorted(by_domain.items()))
+
+
+def _metrics(replies: Replies, _rest: str, where: Where) -> Reply:
+    metrics = sorted((v for (kind, _), v in replies.store.latest_versions().items()
+                      if kind == "metric" and v.change != "removed"), key=lambda v: v.name)
+    if not metrics:
+        return message("No governed metrics are recorded yet (run `ssot sync`).")
+    lines = [f"• *{escape(m.name)}* (`{m.definition_id}`): {escape(m.owner)}" for m in metrics]
+    return message("*Governed metrics* (ask with `/metric ID [period]`)\n" + "\n".join(lines))
+
+
+def _subscribe(replies: Replies, target: str, where: Where) -> Reply:
+    resolved = _target(replies, target)
+    if isinstance(resolved, Reply):
+        return resolved
+    added = replies.store.subscribe(where.channel, resolved)
+    what = "every definition" if resolved == "all" else f"`{resolved}`"
+    if not added:
+        return message(f"This channel already hears about changes to {what}.")
+    return message(f"Subscribed: this channel will hear about changes to {what}.")
+
+
+def _unsubscribe(replies: Replies, target: str, where: Where) -> Reply:
+    resolved = _target(replies, target)
+    if isinstance(resolved, Reply):
+        return resolved
+    if replies.store.unsubscribe(where.channel, resolved):
+        return message(f"Unsubscribed from `{resolved}`.")
+    return message(f"This channel was not subscribed to `{resolved}`.")
+
+
+def _target(replies: Replies, target: str) -> str | Reply:
+    if not target:
+        return message("Name a term, a domain or `all`, e.g. `/ssot subscribe mql`.")
+    resolved = replies.store.resolve_target(target)
+    if resolved is None:
+        return message(f"No term, metric or domain is called `{escape(target)}`.")
+    return resolved
+
+
+def _subscriptions(replies: Replies, _rest: str, where: Where) -> Reply:
+    subs = replies.store.subscriptions(where.channel)
+    if not subs:
+        return message("This channel has no subscriptions. Try `/ssot subscribe mql`.")
+    return message("This channel hears about changes to: "
+                   + ", ".join(f"`{s.target}`" for s in subs))
+
+
+def _history(replies: Replies, term: str, where: Where) -> Reply:
+    found = replies.store.resolve(term) if term else None
+    if found is None:
+        return message(f"No recorded definition is called `{escape(term)}`."
+                       if term else "Usage: `/ssot history TERM`.")
+    lines = [f"• {v.recorded_at.date()}  v{v.version}  {v.status}  _{v.change}_  "
+             f"({escape(v.owner)})" for v in replies.store.history(found.definition_id)]
+    return message(f"*History of {escape(found.name)}*\n" + "\n".join(lines))
+
+
+def _changes(replies: Replies, since: str, where: Where) -> Reply:
+    try:
+        day = dt.date.fromisoformat(since) if since else None
+    except ValueError:
+        return message(f"'{escape(since)}' is not a date: write it as YYYY-MM-DD.")
+    changes = replies.store.recent_changes(since=day, limit=20)
+    if not changes:
+        return message("No definition changes recorded" + (f" since {day}." if day else "."))
+    return message("*Recent definition changes*\n" + "\n".join(map(change_line, changes)))
+
+
+def change_line(change: Change) -> str:
+    """One line per change (also used on App Home)."""
+    return (f"• {change.recorded_at.date()}  *{escape(change.name)}* {change.change}, "
+            f"now v{change.version} ({change.status})")
+
+
+def _gaps(replies: Replies, _rest: str, where: Where) -> Reply:
+    gaps = replies.store.gaps(limit=15)
+    if not gaps:
+        return message("No unanswered questions recorded.")
+    lines = [f"• {g.count}×  {escape(g.question)}  (last {g.last_asked.date()})" for g in gaps]
+    return message("*Most-asked questions without a good answer*\n" + "\n".join(lines))
+
+
+def _autoanswer(replies: Replies, value: str, where: Where) -> Reply:
+    if value.lower() not in ("on", "off"):
+        return message("Usage: `/ssot autoanswer on` or `/ssot autoanswer off`.")
+    replies.store.set_autoanswer(where.channel, value.lower() == "on")
+    if value.lower() == "on":
+        return message("Autoanswer is on: I answer definitional questions in this channel "
+                       "without a mention, when I am confident.")
+    return message("Autoanswer is off: mention me to ask.")
+
+
+_COMMANDS: dict[str, Callable[[Replies, str, Where], Reply]] = {
+    "glossary": _glossary, "metrics": _metrics, "subscribe": _subscribe,
+    "unsubscribe": _unsubscribe, "subscriptions": _subscriptions, "history": _history,
+    "changes": _changes, "gaps": _gaps, "autoanswer": _autoanswer,
+}

@@ -1,0 +1,1 @@
+"""The bot's own state: definition history, subscriptions, the notification outbox, feedback."""

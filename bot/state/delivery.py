@@ -1,0 +1,186 @@
+"""Deliver the outbox with `chat.postMessage`, each notification once, from any number of workers.
+
+A worker claims a batch in one short transaction: the rows move from `pending` to `sending`
+with a fresh claim token and `claimed_at`. On PostgreSQL the claim selects with
+`FOR UPDATE SKIP LOCKED`, so two workers never claim the same row; on SQLite the single
+UPDATE runs under the database's write lock, which gives the same guarantee. Marking a row
+delivered (or failed) names its claim token, so a worker whose lease ran out cannot overwrite
+the outcome of the worker that took the row over. A worker that dies mid-batch leaves rows in
+`sending`; once `lease` has passed they are due again. The lease is renewed, under the same
+token, just before each post, so a slow batch never posts a row another worker took over.
+The one window left is a crash between Slack accepting the post and the delivered mark being
+committed: that notification is posted again after the lease (at least once there, exactly
+once everywhere else).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.models.metadata import Metadata
+from sqlalchemy import and_, or_, select, update
+
+from bot.slack.notification_blocks import notification_message
+from bot.state import schema
+from bot.state.models import Change, Notification
+from bot.state.store import StateStore, utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=10)
+BATCH = 20
+MAX_BACKOFF = dt.timedelta(hours=1)
+# Errors that no retry will fix: the row is marked failed (and kept) instead of pending.
+PERMANENT = frozenset({
+    "channel_not_found", "is_archived", "invalid_blocks", "msg_too_long", "no_text",
+    "invalid_arguments", "restricted_action", "cannot_reply_to_message",
+})
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery run did: posted, failed this time, and still waiting."""
+
+    delivered: int = 0
+    failed: int = 0
+    pending: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def notification_client(token: str, base_url: str, retries: int = 3,
+                        backoff_s: float = 0.5) -> WebClient:
+    """A WebClient that waits out 429s (Retry-After) and retries 5xx and connection errors."""
+    backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_s)
+    return WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=[
+        RateLimitErrorRetryHandler(max_retry_count=retries),
+        ServerErrorRetryHandler(max_retry_count=retries, interval_calculator=backoff),
+        ConnectionErrorRetryHandler(max_retry_count=retries, interval_calculator=backoff),
+    ])
+
+
+def deliver_pending(store: StateStore, client: WebClient, limit: int = 100,
+                    worker: str | None = None, docs_base_url: str | None = None,
+                    now: dt.datetime | None = None, lease: dt.timedelta = LEASE,
+                    due_only: bool = True) -> DeliveryReport:
+    """Post up to `limit` due notifications; `due_only=False` also takes rows in backoff."""
+    worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+    started = (now or utcnow()).astimezone(dt.UTC)
+    report = DeliveryReport()
+    attempted = 0
+    while attempted < limit:
+        batch = claim(store, worker, min(BATCH, limit - attempted), started, lease, due_only)
+        if not batch:
+            break
+        attempted += len(batch)
+        deliver(store, client, batch, docs_base_url, started, report)
+    counts = store.outbox_counts()
+    report.pending = counts.get("pending", 0) + counts.get("sending", 0)
+    return report
+
+
+def deliver(store: StateStore, client: WebClient, batch: list[Notification],
+            docs_base_url: str | None = None, started: dt.datetime | None = None,
+            report: DeliveryReport | None = None) -> DeliveryReport:
+    """Post claimed notifications, skipping any whose claim another worker has taken over."""
+    report = report or DeliveryReport()
+    for notification in batch:
+        _deliver(store, client, notification, docs_base_url, report, started or utcnow())
+    return report
+
+
+def claim(store: StateStore, worker: str, size: int, started: dt.datetime,
+          lease: dt.timedelta = LEASE, due_only: bool = True) -> list[Notification]:
+    """Move up to `size` due rows to `sending` under a new claim token and return them."""
+    o = schema.outbox
+    due = store.due_filter(started, lease)
+    if not due_only:
+        # Everything pending, except rows this run already tried (their claimed_at is newer).
+        due = or_(due, and_(o.c.status == "pending",
+                            or_(o.c.claimed_at.is_(None), o.c.claimed_at < started)))
+    token = uuid.uuid4().hex
+    # The lease runs from the real moment of this claim, not from the start of a long run
+    # (else another worker could take over rows this one is about to post); never earlier
+    # than `started`, which is how a run recognises, and skips, rows it already tried.
+    claimed_at = max(started, utcnow())
+    ids = (select(o.c.id).where(due).order_by(o.c.id).limit(size)
+           .with_for_update(skip_locked=True))
+    stmt = (update(o).where(o.c.id.in_(ids.scalar_subquery()))
+            .values(status="sending", claim=token, claimed_by=worker[:100],
+                    claimed_at=claimed_at, attempts=o.c.attempts + 1)
+            .returning(o.c.id, o.c.channel, o.c.payload, o.c.attempts))
+    with store.transaction() as conn:
+        rows = conn.execute(stmt).all()
+    return [Notification(id=r.id, channel=r.channel, attempts=r.attempts, claim=token,
+                         change=Change.model_validate_json(r.payload))
+            for r in sorted(rows, key=lambda r: r.id)]
+
+
+def _deliver(store: StateStore, client: WebClient, notification: Notification,
+             docs_base_url: str | None, report: DeliveryReport, started: dt.datetime) -> None:
+    if not _mark(store, notification, keep_claim=True, claimed_at=max(started, utcnow())):
+        return  # slow batch: the lease ran out and another worker took this one over
+    blocks, text = notification_message(notification.change, docs_base_url)
+    change = notification.change
+    try:
+        response = client.chat_postMessage(
+            channel=notification.channel, text=text, blocks=blocks, unfurl_links=False,
+            metadata=Metadata(event_type="ssot_definition_change", event_payload={
+                "notification_id": notification.id, "definition_id": change.definition_id,
+                "kind": change.kind, "version": change.version}),
+        )
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+        _failed(store, notification, error, error in PERMANENT, report, started)
+    except (SlackClientError, OSError) as exc:
+        _failed(store, notification, f"{type(exc).__name__}: {exc}", False, report,
+                started)
+    else:
+        _mark(store, notification, status="delivered", delivered_at=utcnow(),
+              slack_ts=response.get("ts"), last_error=None)
+        report.delivered += 1
+
+
+def _failed(store: StateStore, notification: Notification, error: str, permanent: bool,
+            report: DeliveryReport, started: dt.datetime) -> None:
+    log.info("notification %s to %s failed (attempt %s): %s", notification.id,
+                notification.channel, notification.attempts, error)
+    report.failed += 1
+    report.errors.append(f"{notification.channel}: {notification.change.name}: {error}")
+    retry_at = started + min(MAX_BACKOFF, dt.timedelta(seconds=5 * 2 ** notification.attempts))
+    _mark(store, notification, status="failed" if permanent else "pending",
+          next_attempt_at=retry_at, last_error=error[:1000])
+
+
+def _mark(store: StateStore, notification: Notification, keep_claim: bool = False,
+          **values) -> bool:
+    """Renew the lease or record the outcome, only if this worker still holds the claim."""
+    o = schema.outbox
+    if not keep_claim:
+        values["claim"] = None
+    with store.transaction() as conn:
+        done = conn.execute(update(o).where(
+            o.c.id == notification.id, o.c.claim == notification.claim,
+            o.c.status == "sending").values(**values))
+    return done.rowcount == 1
+
+
+def undelivered(store: StateStore, limit: int = 20) -> list[tuple[str, str, int, str | None]]:
+    """Rows not delivered yet: (channel, status, attempts, last error), oldest first."""
+    o = schema.outbox
+    query = (select(o.c.channel, o.c.status, o.c.attempts, o.c.last_error)
+             .where(o.c.status != "delivered").order_by(o.c.id).limit(limit))
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(query)]

@@ -1,0 +1,66 @@
+"""What the state store hands out: frozen records, never SQLAlchemy rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+DefinitionKind = Literal["term", "metric"]
+ChangeKind = Literal["added", "changed", "deprecated", "removed", "approved"]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Version(Record):
+    """One recorded version of a term or metric definition."""
+
+    definition_id: str
+    kind: DefinitionKind
+    name: str
+    version: str
+    status: str
+    owner: str
+    text: str
+    recorded_at: dt.datetime
+    change: ChangeKind
+    domain: str | None = None
+    path: str | None = None
+    in_force_from: dt.datetime | None = None
+
+
+class Change(Version):
+    """A version together with what it changed: the text before and a word-level diff."""
+
+    diff: str = ""
+    before: str | None = None
+    previous_version: str | None = None
+    previous_status: str | None = None
+
+
+class Gap(Record):
+    """A question the glossary could not answer (or answered unhelpfully), with its count."""
+
+    question: str
+    count: int
+    last_asked: dt.datetime
+
+
+class Subscription(Record):
+    """A channel that hears about changes to a term id, a domain, or 'all'."""
+
+    channel: str
+    target: str
+
+
+class Notification(Record):
+    """One outbox row claimed for delivery: where it goes and the change it announces."""
+
+    id: int
+    channel: str
+    change: Change
+    attempts: int
+    claim: str

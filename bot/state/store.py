@@ -1,0 +1,349 @@
+"""`StateStore`: the bot's own database (SQLite by default, PostgreSQL in production).
+
+Every method is synchronous, opens its own short transaction and is safe to call from any
+thread: Bolt's listener threads, the background sync and a delivery worker share one store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from bot.state import schema
+from bot.state.models import Change, Gap, Subscription, Version
+from knowledge.normalize import key
+
+ALL = "all"
+_SPACES = re.compile(r"\s+")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands datetimes back without a zone; everything stored is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+def question_key(question: str) -> str:
+    """Questions that differ only in case, spacing or end punctuation are the same gap."""
+    return _SPACES.sub(" ", question.casefold()).strip().rstrip("?!. ")[:500]
+
+
+class StateStore:
+    """History, subscriptions, outbox, feedback, gaps and Slack bookkeeping."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        schema.metadata.create_all(engine)
+
+    @classmethod
+    def from_url(cls, database_url: str, schema_name: str | None = None) -> StateStore:
+        """Open (and create if needed) the store; `schema_name` puts the tables in a PG schema."""
+        url = make_url(database_url)
+        if url.get_backend_name() == "sqlite":
+            engine = _sqlite_engine(database_url)
+        else:
+            engine = create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        if schema_name:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema_name}"')
+            engine = engine.execution_options(schema_translate_map={None: schema_name})
+        return cls(engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: committed on success, rolled back on any error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # Feedback and gaps -------------------------------------------------------------------
+
+    def record_feedback(self, question: str, answer_id: str | None, helpful: bool,
+                        user: str | None, channel: str | None) -> None:
+        """Store a Helpful / Not helpful click; a Not helpful one counts as a gap."""
+        with self.transaction() as conn:
+            conn.execute(insert(schema.feedback).values(
+                question=question, question_key=question_key(question), answer_id=answer_id,
+                helpful=helpful, user=user, channel=channel, at=utcnow()))
+
+    def record_unanswered(self, question: str, user: str | None, channel: str | None) -> None:
+        """Store a question that got no answer: the glossary's to-do list."""
+        with self.transaction() as conn:
+            conn.execute(insert(schema.unanswered).values(
+                question=question, question_key=question_key(question), user=user,
+                channel=channel, at=utcnow()))
+
+    def gaps(self, limit: int = 20) -> list[Gap]:
+        """The most-asked unanswered (or unhelpfully answered) questions, most asked first."""
+        u, f = schema.unanswered, schema.feedback
+        asked = union_all(
+            select(u.c.question_key.label("k"), u.c.question.label("q"), u.c.at.label("at")),
+            select(f.c.question_key, f.c.question, f.c.at).where(f.c.helpful.is_(False)),
+        ).subquery()
+        grouped = (
+            select(asked.c.k, func.count().label("n"), func.max(asked.c.at).label("last"))
+            .group_by(asked.c.k).order_by(func.count().desc(), func.max(asked.c.at).desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(grouped).all()
+            latest = {}
+            if rows:
+                phrasing = select(asked.c.k, asked.c.q).where(
+                    asked.c.k.in_([r.k for r in rows])).order_by(asked.c.at)
+                latest = {k: q for k, q in conn.execute(phrasing)}
+        return [Gap(question=latest.get(r.k, r.k), count=r.n, last_asked=aware(r.last))
+                for r in rows]
+
+    # Subscriptions and per-channel settings --------------------------------------------
+
+    def subscribe(self, channel: str, target: str) -> bool:
+        """Subscribe a channel to a term id, a domain or 'all'; False if it already was."""
+        return self._insert_once(schema.subscriptions, channel=channel,
+                                 target=target.strip().lower(), created_at=utcnow())
+
+    def unsubscribe(self, channel: str, target: str) -> bool:
+        """Remove a subscription; False if there was none."""
+        s = schema.subscriptions
+        with self.transaction() as conn:
+            result = conn.execute(delete(s).where(
+                s.c.channel == channel, s.c.target == target.strip().lower()))
+        return result.rowcount > 0
+
+    def subscriptions(self, channel: str | None = None) -> list[Subscription]:
+        """Every subscription, or one channel's, sorted."""
+        s = schema.subscriptions
+        query = select(s.c.channel, s.c.target).order_by(s.c.channel, s.c.target)
+        if channel is not None:
+            query = query.where(s.c.channel == channel)
+        with self.engine.connect() as conn:
+            return [Subscription(channel=r.channel, target=r.target) for r in conn.execute(query)]
+
+    def resolve_target(self, text: str) -> str | None:
+        """'all', a known domain, or the id of the definition an id, name or alias names."""
+        wanted = text.strip().lower()
+        latest = self.latest_versions()
+        if wanted == ALL or wanted in {v.domain for v in latest.values() if v.domain}:
+            return wanted
+        found = self.resolve(text)
+        return found.definition_id if found else None
+
+    def set_autoanswer(self, channel: str, on: bool) -> None:
+        """Turn answering definitional questions without a mention on or off in a channel."""
+        a = schema.autoanswer
+        with self.transaction() as conn:
+            done = conn.execute(update(a).where(a.c.channel == channel)
+                                .values(enabled=on, updated_at=utcnow()))
+            if done.rowcount == 0:
+                conn.execute(insert(a).values(channel=channel, enabled=on, updated_at=utcnow()))
+
+    def autoanswer(self, channel: str) -> bool:
+        """Whether autoanswer is on in this channel (off unless turned on)."""
+        a = schema.autoanswer
+        with self.engine.connect() as conn:
+            return bool(conn.scalar(select(a.c.enabled).where(a.c.channel == channel)))
+
+    # Slack bookkeeping -------------------------------------------------------------------
+
+    def claim_event(self, event_id: str) -> bool:
+        """True only for the first caller with this event id, across threads and processes."""
+        return self._insert_once(schema.processed_events, event_id=event_id, at=utcnow())
+
+    def mark_thread(self, channel: str, thread_ts: str) -> None:
+        """Remember a thread the bot answered in, so replies there are follow-ups."""
+        self._insert_once(schema.bot_threads, channel=channel, thread_ts=thread_ts, at=utcnow())
+
+    def is_bot_thread(self, channel: str, thread_ts: str) -> bool:
+        """Whether the bot has answered in this thread."""
+        t = schema.bot_threads
+        query = select(literal(1)).where(t.c.channel == channel, t.c.thread_ts == thread_ts)
+        with self.engine.connect() as conn:
+            return conn.scalar(query) is not None
+
+    def _insert_once(self, table, **values) -> bool:
+        # The primary key decides the race: the loser gets an IntegrityError, not a duplicate.
+        try:
+            with self.transaction() as conn:
+                conn.execute(insert(table).values(**values))
+        except IntegrityError:
+            return False
+        return True
+
+    # Definition history ------------------------------------------------------------------
+
+    def history(self, definition_id: str, kind: str | None = None) -> list[Version]:
+        """Every recorded version of a definition, oldest first (the term if ids collide)."""
+        return [_version(r) for r in self._version_rows(definition_id, kind)]
+
+    def definition_as_of(self, definition_id: str, date: dt.date,
+                         kind: str | None = None) -> Version | None:
+        """The version in force at the end of `date`: approved or deprecated, not removed.
+
+        A draft is never in force; the version before it stays in force until one is approved.
+        """
+        end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        in_force = None
+        for row in self._version_rows(definition_id, kind):
+            if aware(row.in_force_from) >= end:
+                break
+            if row.change == "removed":
+                in_force = None
+            elif row.status != "draft":
+                in_force = row
+        return _version(in_force) if in_force is not None else None
+
+    def first_recorded(self, definition_id: str, kind: str | None = None) -> dt.date | None:
+        """The day the earliest recorded version came into force (for 'nothing before X')."""
+        rows = self._version_rows(definition_id, kind)
+        return aware(rows[0].in_force_from).date() if rows else None
+
+    def recent_changes(self, since: dt.datetime | dt.date | None = None,
+                       limit: int = 20) -> list[Change]:
+        """The latest recorded changes, newest first, optionally only those after `since`."""
+        v = schema.versions
+        query = select(v).order_by(v.c.id.desc()).limit(limit)
+        if since is not None:
+            if not isinstance(since, dt.datetime):
+                since = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
+            query = query.where(v.c.recorded_at >= since.astimezone(dt.UTC))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+            return [self._change(conn, r) for r in rows]
+
+    def latest_versions(self) -> dict[tuple[str, str], Version]:
+        """The newest version of every definition ever recorded, by (kind, id)."""
+        v = schema.versions
+        newest = select(func.max(v.c.id)).group_by(v.c.kind, v.c.definition_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(v).where(v.c.id.in_(newest))).all()
+        return {(r.kind, r.definition_id): _version(r) for r in rows}
+
+    def resolve(self, text: str, kind: str | None = None) -> Version | None:
+        """The latest version of the definition an id, name or alias names (terms first)."""
+        wanted = key(text)
+        if not wanted:
+            return None
+        v = schema.versions
+        query = select(v).where(v.c.id.in_(
+            select(func.max(v.c.id)).group_by(v.c.kind, v.c.definition_id)))
+        if kind:
+            query = query.where(v.c.kind == kind)
+        with self.engine.connect() as conn:
+            rows = sorted(conn.execute(query).all(), key=lambda r: (r.kind != "term", r.id))
+        for match in (lambda r: key(r.definition_id) == wanted, lambda r: key(r.name) == wanted,
+                      lambda r: wanted in {key(a) for a in json.loads(r.aliases)}):
+            for row in rows:
+                if match(row):
+                    return _version(row)
+        return None
+
+    def _version_rows(self, definition_id: str, kind: str | None) -> list:
+        v = schema.versions
+        query = select(v).where(v.c.definition_id == definition_id).order_by(v.c.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.where(v.c.kind == kind) if kind else query).all()
+        kinds = {r.kind for r in rows}
+        if len(kinds) > 1:  # a term and its metric share the id: the term is what people mean
+            rows = [r for r in rows if r.kind == "term"]
+        return rows
+
+    def _change(self, conn: Connection, row) -> Change:
+        v = schema.versions
+        before = conn.execute(
+            select(v).where(v.c.kind == row.kind, v.c.definition_id == row.definition_id,
+                            v.c.id < row.id).order_by(v.c.id.desc()).limit(1)).first()
+        return change_from_rows(row, before)
+
+    # Outbox counts -----------------------------------------------------------------------
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many notifications are pending, sending, delivered or failed."""
+        o = schema.outbox
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(o.c.status, func.count()).group_by(o.c.status)).all()
+        return {status: n for status, n in rows}
+
+    def due_filter(self, now: dt.datetime, lease: dt.timedelta):
+        """Rows a delivery worker may claim: pending and due, or sending with an expired lease."""
+        o = schema.outbox
+        return or_(and_(o.c.status == "pending", o.c.next_attempt_at <= now),
+                   and_(o.c.status == "sending", o.c.claimed_at < now - lease))
+
+
+def _version(row) -> Version:
+    return Version(
+        definition_id=row.definition_id, kind=row.kind, name=row.name, version=row.version,
+        status=row.status, owner=row.owner, text=row.text, recorded_at=aware(row.recorded_at),
+        change=row.change, domain=row.domain, path=row.path,
+        in_force_from=aware(row.in_force_from),
+    )
+
+
+def change_from_rows(row, before) -> Change:
+    """A version row as a Change, with the text and version of the row before it."""
+    return Change(
+        **_version(row).model_dump(), diff=row.diff,
+        before=before.text if before is not None else None,
+        previous_version=before.version if before is not None else None,
+        previous_status=before.status if before is not None else None,
+    )
+
+
+def _sqlite_engine(database_url: str) -> Engine:
+    url = make_url(database_url)
+    if url.database and url.database != ":memory:":
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    # Listener threads, the background sync and delivery share the file: wait for the lock.
+    engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # Every event claim is a commit on the answer's path. In WAL mode NORMAL survives a
+        # process crash (only an OS crash can lose the last commits) and skips an fsync each.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    # A deferred transaction that reads then writes fails at once with "database is locked"
+    # when another writer got there first; IMMEDIATE takes the write lock up front and waits.
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

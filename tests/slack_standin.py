@@ -1,0 +1,186 @@
+"""A Slack Web API stand-in on loopback: records every call and answers as scripted.
+
+Point `WebClient(base_url=standin.api_url)` at it. Any path outside `/api/` is accepted as a
+response_url, so tests can hand the bot response_urls from `standin.response_url(name)`.
+
+    standin.script("chat.postMessage", Reply(429, headers={"Retry-After": "1"}), Reply())
+    standin.fail("chat.postMessage", times=3)          # three 500s, then the default reply
+    calls = standin.wait_for("chat.postMessage", count=2)
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+TEAM_ID = "T0001"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer; `body=None` means the method's default successful body."""
+
+    status: int = 200
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A request the stand-in received: `method` is the API method or the response_url path."""
+
+    method: str
+    path: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    status: int
+    at: float = field(default_factory=time.monotonic)  # arrival, for latency benchmarks
+
+    def value(self, name: str) -> Any:
+        """A body field, decoding the JSON strings that form-encoded calls carry (e.g. blocks)."""
+        found = self.body.get(name)
+        if isinstance(found, str) and found[:1] in "[{":
+            return json.loads(found)
+        return found
+
+
+class SlackStandIn:
+    """The Web API on a free loopback port, served from a background thread."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
+        self._changed = threading.Condition()
+        self._ts = itertools.count(1)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        """What `SLACK_API_BASE_URL` should be set to."""
+        return f"{self.base_url}/api/"
+
+    def response_url(self, name: str = "default") -> str:
+        """A response_url whose POSTs are recorded under method `response/<name>`."""
+        return f"{self.base_url}/response/{name}"
+
+    def start(self) -> SlackStandIn:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def script(self, method: str, *replies: Reply) -> None:
+        """Answer the next calls to `method` with these replies, in order, then the default."""
+        with self._changed:
+            self._scripts[method].extend(replies)
+
+    def fail(self, method: str, times: int, status: int = 500) -> None:
+        """Answer the next `times` calls to `method` with a server error."""
+        self.script(method, *[Reply(status, {"ok": False, "error": "internal_error"})] * times)
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Every call so far to `method` (successful or not), oldest first."""
+        with self._changed:
+            return [c for c in self.calls if c.method == method]
+
+    def delivered(self, method: str) -> list[Call]:
+        """The calls to `method` that were answered with a 200."""
+        return [c for c in self.calls_to(method) if c.status == 200]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 30.0) -> list[Call]:
+        """Block until `count` calls to `method` arrived; fails the test on timeout."""
+        with self._changed:
+            ok = self._changed.wait_for(
+                lambda: sum(c.method == method for c in self.calls) >= count, timeout)
+            found = [c for c in self.calls if c.method == method]
+        if not ok:
+            seen = sorted({c.method for c in self.calls})
+            raise AssertionError(f"expected {count} call(s) to {method}, got {len(found)}; "
+                                 f"methods seen: {seen}")
+        return found
+
+    def clear(self) -> None:
+        """Forget recorded calls and pending scripts."""
+        with self._changed:
+            self.calls.clear()
+            self._scripts.clear()
+
+    def _answer(self, method: str, path: str, body: dict, headers: dict) -> Reply:
+        with self._changed:
+            queue = self._scripts.get(method)
+            reply = queue.popleft() if queue else Reply()
+            if reply.body is None:
+                reply = Reply(reply.status, self._default_body(method, body), reply.headers)
+            self.calls.append(Call(method, path, body, headers, reply.status))
+            self._changed.notify_all()
+        return reply
+
+    def _default_body(self, method: str, body: dict) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "url": "https://example.slack.com/", "team": "Example",
+                    "user": "ssot", "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID}
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            ts = f"1700000000.{next(self._ts):06d}"
+            return {"ok": True, "channel": body.get("channel"), "ts": ts,
+                    "message_ts": ts, "message": {"text": body.get("text"), "ts": ts}}
+        if method == "users.info":
+            return {"ok": True, "user": {"id": body.get("user"), "name": "someone",
+                                         "is_bot": False}}
+        if method == "users.conversations":
+            return {"ok": True, "channels": [], "response_metadata": {"next_cursor": ""}}
+        return {"ok": True}
+
+
+def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            path = self.path.split("?", 1)[0]
+            api = path.startswith("/api/")
+            method = path.removeprefix("/api/") if api else path.strip("/")
+            reply = standin._answer(method, path, _parse(raw, headers), headers)
+            payload = json.dumps(reply.body).encode()
+            self.send_response(reply.status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # the recorded calls are the log; stderr noise hides test output
+
+    return Handler
+
+
+def _parse(raw: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    text = raw.decode("utf-8", errors="replace")
+    if not text:
+        return {}
+    if "json" in headers.get("content-type", ""):
+        return json.loads(text)
+    return dict(parse_qsl(text, keep_blank_values=True))

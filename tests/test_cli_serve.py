@@ -1,0 +1,86 @@
+"""`ssot serve`: clear one-line errors without credentials; a working HTTP app with them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.slack_requests import SlackSender
+
+SSOT = str(Path(sys.executable).parent / "ssot")
+SECRET = "serve-test-secret"
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    return {**env, "PYTHONPATH": str(ROOT), **extra}
+
+
+@pytest.mark.parametrize(("args", "env", "variable"), [
+    (["serve"], {}, "SLACK_APP_TOKEN"),
+    (["serve"], {"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN"),
+    (["serve", "--http"], {"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+])
+def test_missing_credentials_are_one_line_errors(args, env, variable, tmp_path):
+    done = subprocess.run([SSOT, *args], env=clean_env(**env), capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and variable in lines[0] and lines[0].startswith("error:")
+
+
+def test_serve_http_answers_signed_commands_and_syncs_at_start(kb, slack_api, tmp_path):
+    port = _free_port()
+    env = clean_env(SLACK_BOT_TOKEN="xoxb-serve", SLACK_SIGNING_SECRET=SECRET,
+                    SLACK_API_BASE_URL=slack_api.api_url, SSOT_CACHE_DIR=str(kb.cache_dir),
+                    DATABASE_URL=f"sqlite:///{tmp_path / 'state.db'}")
+    server = subprocess.Popen([SSOT, "serve", "--http", "--host", "127.0.0.1", "--port",
+                               str(port)], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}/healthz", server)
+        slack = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET)
+        slack.command("/define", "ARR", slack_api.response_url("arr"))
+        [answer] = slack_api.wait_for("response/arr", timeout=60)
+        assert "Annual Recurring Revenue (ARR)" in answer.body["text"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the start-up sync runs beside the server
+            slack.command("/ssot", "history mql", slack_api.response_url("history"))
+            text = slack_api.wait_for("response/history")[-1].body["text"]
+            if "History of Marketing Qualified Lead (MQL)" in text:
+                break
+            slack_api.clear()
+            time.sleep(0.5)
+        assert "v3.0" in text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"ssot serve exited: {server.stdout.read()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail("ssot serve did not become healthy")
