@@ -125,11 +125,11 @@ def test_a_metric_change_reaches_the_subscribers_of_its_term(sqlite_store, docs,
     metrics = copy_metrics(tmp_path / "metrics" / "definitions")
     sync(sqlite_store, docs, metrics)
     sqlite_store.subscribe("CMQL", "mql")
-    edit(metrics / "mql_count.yml", "value: 1500", "value: 1800")
+    edit(metrics / "mql_count.yml", "value: 500", "value: 600")
     report = sync(sqlite_store, docs, metrics)
     change = report.changes[0]
     assert (change.kind, change.definition_id, change.change) == ("metric", "mql_count", "changed")
-    assert "[-1500-]{+1800+}" in change.diff
+    assert "[-500-]{+600+}" in change.diff
     assert outbox(sqlite_store) == [("CMQL", "mql_count")]
 
 

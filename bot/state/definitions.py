@@ -7,14 +7,14 @@ import hashlib
 import json
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from bot.state.errors import SyncRefused
 from knowledge.glossary import check_directory
-from knowledge.issues import Issue
-from knowledge.models import Owner, Status, Term
-from metrics.catalog import metric_ids
+from knowledge.loading import load_directory
+from knowledge.models import Status, Term
+from metrics.catalog import check_definitions, metric_ids
+from metrics.definitions import Metric
 
 # Fields of a metric file that identify or govern it; everything else shapes what it computes.
 _METRIC_META = {"id", "name", "description", "owner", "status", "version", "updated", "glossary"}
@@ -46,31 +46,17 @@ class Definition(BaseModel):
         return hashlib.sha256(json.dumps(governed, sort_keys=True).encode()).hexdigest()
 
 
-class MetricFile(BaseModel):
-    """The part of a metric definition file the history needs; extra keys are formula."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    id: str
-    name: str
-    description: str
-    owner: Owner
-    status: Status
-    version: str
-    updated: dt.date | None = None
-    glossary: str | None = None
-
-
 def load_definitions(glossary_dir: Path, metrics_dir: Path) -> list[Definition]:
     """Every term and metric definition; raises SyncRefused listing every problem."""
     glossary, issues = check_directory(glossary_dir, metric_ids(metrics_dir))
-    metrics, metric_issues = _load_metrics(metrics_dir)
+    terms = glossary.terms if glossary else {t.id: t for t in load_directory(glossary_dir).terms}
+    catalog, metric_issues = check_definitions(metrics_dir, terms)
     issues = [*issues, *metric_issues]
-    if issues or glossary is None:
+    if issues or glossary is None or catalog is None:
         raise SyncRefused(issues)
-    terms = [_from_term(t) for t in glossary.terms.values()]
     domains = {t.id: t.domain for t in glossary.terms.values()}
-    return terms + [_from_metric(m, path, domains) for m, path in metrics]
+    return ([_from_term(t) for t in glossary.terms.values()]
+            + [_from_metric(m, domains) for m in catalog])
 
 
 def _from_term(term: Term) -> Definition:
@@ -81,14 +67,15 @@ def _from_term(term: Term) -> Definition:
     )
 
 
-def _from_metric(metric: MetricFile, path: str, domains: dict[str, str]) -> Definition:
-    formula = {k: v for k, v in (metric.model_extra or {}).items() if k not in _METRIC_META}
-    lines = [f"{name}: {value}" for name, value in _flatten(formula)]
+def _from_metric(metric: Metric, domains: dict[str, str]) -> Definition:
+    formula = metric.model_dump(mode="json", exclude=_METRIC_META | {"path", "field_lines"},
+                                exclude_defaults=True)
+    lines = [f"{name}: {_plain(value)}" for name, value in _flatten(formula)]
     text = "\n".join([metric.description.strip(), *lines])
     return Definition(
         kind="metric", id=metric.id, name=metric.name, version=metric.version,
-        status=metric.status, owner=str(metric.owner), domain=domains.get(metric.glossary or ""),
-        path=path, text=text, updated=metric.updated, term=metric.glossary,
+        status=metric.status, owner=str(metric.owner), domain=domains.get(metric.glossary),
+        path=metric.path, text=text, updated=metric.updated, term=metric.glossary,
     )
 
 
@@ -103,20 +90,6 @@ def _flatten(data: dict, prefix: str = "") -> list[tuple[str, object]]:
     return pairs
 
 
-def _load_metrics(directory: Path) -> tuple[list[tuple[MetricFile, str]], list[Issue]]:
-    found: list[tuple[MetricFile, str]] = []
-    issues: list[Issue] = []
-    for path in sorted(directory.glob("*.yml")):
-        shown = f"{directory.parent.name}/{directory.name}/{path.name}"
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            found.append((MetricFile.model_validate(data), shown))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            issues.append(Issue(path=shown, line=1, field="-", message=f"unreadable: {exc}"))
-        except ValidationError as exc:
-            issues.extend(Issue(path=shown, line=1, field=".".join(map(str, e["loc"])) or "-",
-                                message=e["msg"]) for e in exc.errors())
-    ids = [m.id for m, _ in found]
-    issues.extend(Issue(path=shown, line=1, field="id", message=f"duplicate metric id '{m.id}'")
-                  for (m, shown) in found if ids.count(m.id) > 1)
-    return found, issues
+def _plain(value: object) -> object:
+    """500, not 500.0: the number as its owner wrote it."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
