@@ -8,6 +8,8 @@ its scores are relative to the query, so they say nothing about whether to answe
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -87,7 +89,10 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.weights = weights or Weights()
-        self._alias_keys = list(glossary.aliases)
+        # Alias keys by length: a fuzzy match at FUZZY_MIN can only be of similar length, so
+        # each phrase is compared with a slice of the table rather than all of it.
+        self._alias_keys = sorted(glossary.aliases, key=len)
+        self._alias_lengths = [len(k) for k in self._alias_keys]
 
     def rank(self, question: str, mode: Mode = "hybrid") -> Ranking:
         if mode == "hybrid":
@@ -151,8 +156,10 @@ class Retriever:
             return doc_id, 1.0
         if len(phrase) < 5:
             return None, 0.0
-        hit = process.extractOne(phrase, self._alias_keys, scorer=OSA.normalized_similarity,
-                                 score_cutoff=FUZZY_MIN)
+        low = bisect_left(self._alias_lengths, math.ceil(len(phrase) * FUZZY_MIN - 1e-9))
+        high = bisect_right(self._alias_lengths, math.floor(len(phrase) / FUZZY_MIN + 1e-9))
+        hit = process.extractOne(phrase, self._alias_keys[low:high],
+                                 scorer=OSA.normalized_similarity, score_cutoff=FUZZY_MIN)
         return (self.glossary.aliases[hit[0]], hit[1]) if hit else (None, 0.0)
 
     def _per_doc(self, hits: list[tuple[int, float]]) -> list[tuple[str, float, int]]:
