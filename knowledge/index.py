@@ -43,6 +43,9 @@ class SearchIndex:
         for position, chunk in enumerate(chunks):
             self._positions.setdefault(chunk.doc_id, []).append(position)
         self._matrix: np.ndarray | None = None
+        # One question is one small matrix-vector product: spreading it over OpenMP threads
+        # costs more than it saves (3.2 ms against 1.2 ms for 20,000 chunks on two cores).
+        faiss.omp_set_num_threads(1)
 
     @classmethod
     def build(cls, chunks: list[Chunk], embedder: Embedder, cache_dir: Path | None,
@@ -71,12 +74,17 @@ class SearchIndex:
         return self._matrix[positions]
 
     def search_lexical(self, text: str, k: int) -> list[tuple[int, float]]:
-        tokens = bm25s.tokenize([text], stopwords="en", stemmer=_STEMMER, show_progress=False)
-        if not tokens.vocab:
+        [words] = bm25s.tokenize([text], stopwords="en", stemmer=_STEMMER, return_ids=False,
+                                 show_progress=False)
+        if not words:
             return []
-        k = min(k, len(self.chunks))
-        ids, scores = self.lexical.retrieve(tokens, k=k, show_progress=False, n_threads=1)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+        # Scoring every chunk and taking the top k ourselves: bm25s's `retrieve` starts a
+        # thread pool per call, which costs ten times the scoring for one question.
+        scores = self.lexical.get_scores(words)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((top, -scores[top]))]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
 
 def _cached_dense(cache_dir: Path | None, corpus: str, embedder: Embedder, n: int):
