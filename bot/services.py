@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from functools import cached_property
 
-from knowledge.answer import Answer, Ref, Source, Suggestion
+from knowledge.answer import Answer, MetricResult, Ref, Source, Suggestion
 from knowledge.service import KnowledgeBase
 from metrics.audience import PUBLIC, Audience
 from metrics.definitions import Metric
@@ -24,6 +25,11 @@ class Services:
     knowledge: KnowledgeBase
     metrics: MetricEngine | None = None
     docs_base_url: str | None = None
+    # The value shown beside a definition is a courtesy, asked for by every "what is X?":
+    # it may be this old. A metric question always runs its query.
+    current_value_ttl_s: float = 60.0
+    _current: dict[tuple[str, Audience], tuple[float, MetricResult]] = field(
+        default_factory=dict, repr=False)
 
     def ask(self, question: str, audience: Audience = PUBLIC) -> Answer:
         """A definition, a guide, a metric, or no answer (raises InvalidQuestion)."""
@@ -109,12 +115,17 @@ class Services:
         """A definition of a measured term shows this quarter's value beside it."""
         if answer.kind != "definition" or not answer.metric or self.metrics is None:
             return answer
+        key = (answer.metric, audience)
+        cached = self._current.get(key)
+        if cached and time.monotonic() - cached[0] < self.current_value_ttl_s:
+            return answer.model_copy(update={"result": cached[1]})
         try:
             plan = self.metrics.plan(answer.metric, audience=audience)
             result = self.metrics.run(plan)
         except MetricUserError as exc:
             log.info("no current value for %s: %s", answer.metric, exc)
             return answer
+        self._current[key] = (time.monotonic(), result)
         return answer.model_copy(update={"result": result})
 
     def _definition_instead(self, question: str, metric_id: str, reason: str) -> Answer:
