@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from knowledge.answer import Answer, MetricResult, Ref, Source, Suggestion
+from knowledge.errors import InvalidQuestion
+from knowledge.question import clean_question
 from knowledge.service import KnowledgeBase
 from metrics.audience import PUBLIC, Audience
 from metrics.definitions import Metric
@@ -33,11 +35,15 @@ class Services:
 
     def ask(self, question: str, audience: Audience = PUBLIC) -> Answer:
         """A definition, a guide, a metric, or no answer (raises InvalidQuestion)."""
+        question = clean_question(question)
+        parsed = None
         try:
             parsed = self._parse(question, force=False)
             if parsed is not None:
                 return self._metric_answer(question, parsed, audience)
         except WarehouseUnavailable as exc:
+            if parsed is None:
+                return Answer(kind="no_answer", question=question, message=str(exc))
             return self._definition_instead(question, parsed.metric, str(exc))
         except MetricUserError as exc:
             return Answer(kind="no_answer", question=question, message=str(exc))
@@ -55,11 +61,18 @@ class Services:
                           message="No warehouse is configured, so metrics are unavailable.")
         parsed = None
         try:
+            request = clean_question(request)
             parsed = self._parse(request, force=True)
             if parsed is None:
-                self.metrics.find(request.split()[0] if request.split() else "(nothing)")
+                self.metrics.find(request.split()[0])  # raises, with the closest metrics
+                raise UnknownMetric(f"no governed metric in '{request}'; `ssot metrics` lists "
+                                    "them")
             return self._metric_answer(request, parsed, audience)
+        except InvalidQuestion as exc:
+            return Answer(kind="no_answer", question="", message=str(exc))
         except WarehouseUnavailable as exc:
+            if parsed is None:
+                return Answer(kind="no_answer", question=request, message=str(exc))
             return self._definition_instead(request, parsed.metric, str(exc))
         except UnknownMetric as exc:
             return Answer(kind="no_answer", question=request, message=str(exc),
