@@ -36,7 +36,7 @@ def load_directory(root: Path, display_root: Path | None = None) -> Loaded:
     for sub, model in ((TERMS_DIR, Term), (GUIDES_DIR, Guide)):
         for path in sorted((root / sub).glob("*.md")):
             loaded.files += 1
-            doc, issues = load_file(path, model, _relative(path, shown))
+            doc, issues = load_file(path, model, relative(path, shown))
             loaded.issues.extend(issues)
             if doc is None:
                 # Its id is still taken: references to it are not also wrong, only the file is.
@@ -104,7 +104,8 @@ def _issue(shown: str, parsed: Parsed, err: dict) -> Issue:
     return Issue(path=shown, line=parsed.line_of(loc), field=field_name, message=message)
 
 
-def _relative(path: Path, base: Path) -> str:
+def relative(path: Path, base: Path) -> str:
+    """`path` as shown in issues: relative to `base` when inside it, else as given."""
     try:
         return str(path.resolve().relative_to(base.resolve()))
     except ValueError:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from knowledge.frontmatter import key_lines
 from knowledge.issues import Issue
+from knowledge.loading import relative
 from metrics.definitions import _DAYS_BETWEEN, Measure, Metric
 from metrics.errors import DefinitionError
 from metrics.model import CONDITIONS, DIMENSIONS, TABLES
@@ -74,7 +75,7 @@ def check_definitions(directory: Path, terms: Mapping[str, object] | None = None
         return None, [Issue(path=str(directory), line=0, field="-", message="no such directory")]
     shown_root = display_root or directory.parent.parent
     for path in sorted(directory.glob("*.yml")):
-        metric, found = _load_file(path, _relative(path, shown_root))
+        metric, found = _load_file(path, relative(path, shown_root))
         issues += found
         if metric is not None:
             metrics.append(metric)
@@ -249,10 +250,3 @@ def _at(metric: Metric, field: str, message: str) -> Issue:
         parts.pop()
     line = metric.field_lines.get(".".join(parts), 1)
     return Issue(path=metric.path, line=line, field=field, message=message)
-
-
-def _relative(path: Path, base: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(base.resolve()))
-    except ValueError:
-        return str(path)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -33,11 +33,7 @@ class Plan:
     metric: Metric
     period: Period | None
     by: tuple[str, ...] = ()
-    where: Mapping[str, str] = None  # type: ignore[assignment]
-
-    @property
-    def filters(self) -> Mapping[str, str]:
-        return self.where or {}
+    where: Mapping[str, str] = field(default_factory=dict)
 
 
 def compile_metric(catalog: Catalog, plan: Plan) -> sa.Select:
@@ -99,7 +95,7 @@ def _scan(name: str, measures: dict[str, Measure], plan: Plan) -> sa.CTE:
     conditions = [_filter(fact, f) for f in sorted(shared, key=repr)]
     conditions += windows[next(iter(measures))] if one_window else _span(fact, first, measures,
                                                                          plan.period)
-    conditions += [columns[d] == sa.bindparam(f"where_{d}", v) for d, v in plan.filters.items()]
+    conditions += [columns[d] == sa.bindparam(f"where_{d}", v) for d, v in plan.where.items()]
     dims = [columns[d].label(d) for d in plan.by]
     aggregates = []
     for measure_name, m in measures.items():
@@ -117,14 +113,16 @@ def _joined(fact: sa.Table, table: str, plan: Plan) -> tuple[sa.FromClause, dict
     """The fact table, left-joined to what the asked dimensions live on; dimension → column."""
     source: sa.FromClause = fact
     columns = {}
-    for dim in {*plan.by, *plan.filters}:
+    joined: set[str] = set()
+    for dim in {*plan.by, *plan.where}:
         holder, column = DIMENSIONS[table][dim]
         if holder == table:
             columns[dim] = fact.c[column]
             continue
         join = JOINS[(table, holder)]
-        if holder not in {t.name for t in source.get_children() if isinstance(t, sa.Table)}:
+        if holder not in joined:
             source = source.outerjoin(join.table, join.on(fact, join.table))
+            joined.add(holder)
         columns[dim] = join.table.c[column]
     return source, columns
 

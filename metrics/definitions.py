@@ -65,16 +65,6 @@ class Measure(Strict):
             raise ValueError(f"agg '{self.agg}' needs an 'expr'")
         return self
 
-    def columns(self) -> list[str]:
-        """Columns of the measure's own table that it reads."""
-        names = [self.time] if self.time else []
-        if self.expr:
-            match = _DAYS_BETWEEN.match(self.expr)
-            names += list(match.groups()) if match else [self.expr]
-        for f in self.filters:
-            names += [n for n in (f.column, f.within_hours_of) if n]
-        return names
-
     def with_filters(self, extra: tuple[Filter, ...]) -> Measure:
         return self.model_copy(update={"filters": (*extra, *self.filters)}) if extra else self
 

@@ -87,7 +87,7 @@ class MetricEngine:
         return MetricResult(
             metric=metric.id, name=metric.name, value=value, formatted=self._format(metric, value),
             format=metric.format, period=plan.period, dimensions=plan.by,
-            filters=dict(plan.filters), rows=tuple(rows),
+            filters=dict(plan.where), rows=tuple(rows),
             target=target_status(metric.target, value, plan.period, metric.format, metric.unit,
                                  self.currency),
             sql=self.sql(plan),
@@ -105,7 +105,7 @@ class MetricEngine:
 
     def _key(self, plan: Plan) -> tuple:
         return (id(self.catalog), plan.metric.id, plan.period, plan.by,
-                tuple(sorted(plan.filters.items())))
+                tuple(sorted(plan.where.items())))
 
     def _remember(self, key: tuple, make: Callable[[], Any]) -> Any:
         """Compiling and pretty-printing cost more than a small query; both depend only on

@@ -90,8 +90,8 @@ def test_breakdowns_and_filters_match_hand_written_sql(engine, metric, by, where
     result = engine.run(plan)
     with engine.warehouse.connect() as conn:
         expected = reference_value(conn, metric, window.start, window.end, by=by,
-                                   where=plan.filters)
-        total = reference_value(conn, metric, window.start, window.end, where=plan.filters)
+                                   where=plan.where)
+        total = reference_value(conn, metric, window.start, window.end, where=plan.where)
     assert _close(result.value, total)
     if by:
         got = {row.dimensions[by]: row.value for row in result.rows}
