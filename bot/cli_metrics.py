@@ -22,10 +22,21 @@ Channel = Annotated[str | None, typer.Option("--channel", help="Ask as this chan
 Group = Annotated[list[str] | None, typer.Option("--group", help="Ask as a member of a group.")]
 
 
+def _terms(settings) -> dict:
+    """The glossary's terms, for the metric ↔ term agreement check (as `ssot validate`)."""
+    from knowledge.loading import load_directory
+
+    return {t.id: t for t in load_directory(settings.glossary_dir).terms}
+
+
+def _bad_definitions(exc: DefinitionError) -> typer.Exit:
+    for issue in exc.issues:
+        err.print(str(issue), markup=False)
+    return fail(f"{len(exc.issues)} problem(s) in the metric definitions")
+
+
 def _engine(as_of: str | None = None):
     from bot.factory import build_metrics
-    from knowledge.glossary import check_directory
-    from metrics.catalog import metric_ids
 
     settings = settings_or_exit()
     if as_of:
@@ -33,13 +44,10 @@ def _engine(as_of: str | None = None):
             settings = settings.model_copy(update={"as_of": dt.date.fromisoformat(as_of)})
         except ValueError:
             raise fail(f"--as-of '{as_of}' is not a date like 2026-03-31", 2) from None
-    glossary, _ = check_directory(settings.glossary_dir, metric_ids(settings.metrics_dir))
     try:
-        return build_metrics(settings, glossary.terms if glossary else None, err)
+        return build_metrics(settings, _terms(settings), err)
     except DefinitionError as exc:
-        for issue in exc.issues:
-            err.print(str(issue), markup=False)
-        raise fail(f"{len(exc.issues)} problem(s) in the metric definitions") from None
+        raise _bad_definitions(exc) from None
     except MetricUserError as exc:
         raise fail(str(exc), 2) from None
 
@@ -64,17 +72,13 @@ def _plan(engine, metric, period, by, where, channel, groups):
 
 def metrics_catalogue() -> None:
     """List the governed metrics: id, format, dimensions, visibility, owner."""
-    from knowledge.loading import load_directory
     from metrics.catalog import load_catalog
 
     settings = settings_or_exit()
-    terms = {t.id: t for t in load_directory(settings.glossary_dir).terms}
     try:
-        catalog = load_catalog(settings.metrics_dir, terms)
+        catalog = load_catalog(settings.metrics_dir, _terms(settings))
     except DefinitionError as exc:
-        for issue in exc.issues:
-            err.print(str(issue), markup=False)
-        raise fail(f"{len(exc.issues)} problem(s) in the metric definitions") from None
+        raise _bad_definitions(exc) from None
     table = Table("id", "format", "by", "visibility", "owner", box=None)
     for m in sorted(catalog, key=lambda m: m.id):
         table.add_row(m.id, m.format, ",".join(m.dimensions) or "-",
