@@ -73,6 +73,10 @@ class SearchIndex:
             self._matrix = self.dense.reconstruct_n(0, self.dense.ntotal)
         return self._matrix[positions]
 
+    def knows(self, word: str) -> bool:
+        """Whether any chunk uses this word (compared by stem, as BM25 sees it)."""
+        return _STEMMER.stemWord(word.lower()) in self.lexical.vocab_dict
+
     def search_lexical(self, text: str, k: int) -> list[tuple[int, float]]:
         [words] = bm25s.tokenize([text], stopwords="en", stemmer=_STEMMER, return_ids=False,
                                  show_progress=False)

@@ -27,6 +27,32 @@ def test_definitions_are_found(kb, question, expected):
     assert answer.source.path == f"glossary_docs/terms/{expected}.md"
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("freshnes", "freshness"),  # one letter short, and read as a plural by the alias table
+    ("laed meaning", "lead"),  # two letters swapped in a four-letter word
+    ("can i see the pipline velocty", "pipeline_velocity"),  # the near alias "pipeline" loses
+])
+def test_typos_are_read_as_the_glossary_word(kb, question, expected):
+    assert kb.ask(question).id == expected
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("can i skip stages on an opportunity", "opportunity_stage_exit_criteria"),
+    ("what are the rules for moving a lead between lifecycle stages", "lead_lifecycle_rules"),
+    ("where should i edit someone's email address, crm or marketing automation",
+     "authoritative_systems_by_domain"),
+])
+def test_questions_about_a_procedure_get_the_guide_not_the_term_they_name(kb, question,
+                                                                          expected):
+    answer = kb.ask(question)
+    assert (answer.kind, answer.id) == ("guide", expected)
+
+
+def test_naming_the_same_terms_without_a_procedure_still_gets_the_definition(kb):
+    assert kb.ask("what is a lifecycle stage").id == "lifecycle_stage"
+    assert kb.ask("what does opportunity stage mean").id == "opportunity_stage"
+
+
 def test_guide_questions_quote_the_matching_section(kb):
     answer = kb.ask("what are the exit criteria for the negotiation stage?")
     assert (answer.kind, answer.id) == ("guide", "opportunity_stage_exit_criteria")
