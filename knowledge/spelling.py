@@ -15,8 +15,9 @@ SHORTEST = 4  # in three letters one edit reaches another abbreviation: MRR, ARR
 class Speller:
     """Rewrites words the glossary has never seen to a close word its aliases use.
 
-    Only unknown words are touched, so a real word is never "corrected" into a term, and only
-    within one edit (two for long words), the distance of a typo rather than another word.
+    Only words no chunk uses are touched, so a word the glossary knows is never "corrected"
+    into a term, and only within one edit (two for long words): the distance of a typo, not of
+    another word.
     """
 
     def __init__(self, alias_words: Iterable[str], known: Callable[[str], bool]) -> None:
