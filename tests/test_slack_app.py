@@ -145,6 +145,17 @@ def test_a_retried_event_is_answered_once(running):
     assert len(calls) == 1 and "Pipeline Coverage" in texts(calls[0])
 
 
+def test_a_redelivery_that_overtakes_the_first_delivery_is_still_answered_once(running):
+    event = {"type": "app_mention", "user": "U0ALICE", "ts": "1700000300.000200",
+             "text": "<@UBOT> what is an MQL?", "channel": "C0GENERAL"}
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert running.slack.event(event, event_id="Ev0LATE", headers=retry)[0] == 200
+    running.api.wait_for("chat.postMessage")
+    assert running.slack.event(event, event_id="Ev0LATE")[0] == 200  # the original, late
+    calls = settle(running.api, "chat.postMessage", 1)
+    assert len(calls) == 1 and MQL_DEFINITION in texts(calls[0])
+
+
 def test_bad_or_stale_signatures_get_401_and_no_answer(running):
     url = running.api.response_url("forged")
     assert running.slack.command("/define", "mql", url, secret="not-the-secret")[0] == 401

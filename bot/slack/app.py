@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from pydantic import SecretStr
 from slack_bolt import App, BoltContext, BoltResponse
@@ -17,6 +18,7 @@ from bot.settings import Settings
 from bot.slack import actions, commands, events, home, shortcuts
 from bot.slack.background import Background
 from bot.slack.keepalive import KeepAliveWebClient
+from bot.slack.once import once_per_event
 from bot.slack.replies import Replies
 from bot.state.store import StateStore
 
@@ -49,7 +51,7 @@ def create_app(settings: Settings, services: Services, store: StateStore, *,
     background = Background(WORKERS)
     app.middleware(_shared_client(client))
     app.middleware(background.middleware)
-    app.middleware(_once_per_event(store))
+    app.middleware(once_per_event(store, ThreadPoolExecutor(2, thread_name_prefix="slack-claim")))
     replies = Replies(services, store, settings.docs_base_url)
     for module in (events, commands, actions, shortcuts, home):
         module.register(app, replies, background)
@@ -88,15 +90,3 @@ def required(secret: SecretStr | None, variable: str) -> str:
         raise SlackConfigError(f"{variable} is not set; the Slack app needs it to start")
     return value
 
-
-def _once_per_event(store: StateStore):
-    """Slack redelivers an event it thinks we missed (X-Slack-Retry-Num): answer it only once."""
-
-    def middleware(body: dict, next, logger) -> BoltResponse | None:
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not store.claim_event(event_id):
-            logger.debug("event %s already handled; acknowledging the retry", event_id)
-            return BoltResponse(status=200, body="")
-        return next()
-
-    return middleware
