@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from knowledge.answer import Answer, MetricResult, Ref, Source, Suggestion
 from knowledge.errors import InvalidQuestion
+from knowledge.glossary import Glossary
 from knowledge.question import clean_question
 from knowledge.service import KnowledgeBase
 from metrics.audience import PUBLIC, Audience
 from metrics.definitions import Metric
 from metrics.engine import MetricEngine
 from metrics.errors import MetricUserError, UnknownMetric, WarehouseUnavailable
-from metrics.questions import MetricQuestion, parse_question
+from metrics.questions import MetricQuestion, Phrases, parse_question
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ class Services:
     current_value_ttl_s: float = 60.0
     _current: dict[tuple[str, Audience], tuple[float, MetricResult]] = field(
         default_factory=dict, repr=False)
+    _phrases: tuple[Glossary, Phrases] | None = field(default=None, init=False, repr=False)
 
     def ask(self, question: str, audience: Audience = PUBLIC) -> Answer:
         """A definition, a guide, a metric, or no answer (raises InvalidQuestion)."""
@@ -80,14 +81,23 @@ class Services:
         except MetricUserError as exc:
             return Answer(kind="no_answer", question=request, message=str(exc))
 
-    @cached_property
+    @property
     def vocabulary(self) -> dict[str, str]:
         """Every phrase that names a metric: its id, its name, its glossary term's aliases."""
-        phrases: dict[str, str] = {}
-        if self.metrics is None:
-            return phrases
+        return self._metric_phrases().vocabulary
+
+    def _metric_phrases(self) -> Phrases:
+        # Built from the glossary being served: a reload that adds an alias routes by it.
         glossary = self.knowledge.glossary
-        for metric in self.metrics.catalog:
+        cached = self._phrases
+        if cached is None or cached[0] is not glossary:
+            cached = (glossary, Phrases(self._vocabulary(glossary)))
+            self._phrases = cached
+        return cached[1]
+
+    def _vocabulary(self, glossary: Glossary) -> dict[str, str]:
+        phrases: dict[str, str] = {}
+        for metric in self.metrics.catalog if self.metrics is not None else ():
             term = glossary.terms.get(metric.glossary)
             names = [metric.id, metric.id.replace("_", " "), metric.name]
             if term is not None:
@@ -107,7 +117,7 @@ class Services:
             except MetricUserError:
                 return {}
 
-        return parse_question(text, self.vocabulary, engine.calendar(), values,
+        return parse_question(text, self._metric_phrases(), engine.calendar(), values,
                               lambda m: engine.catalog[m].dimensions, force=force)
 
     def _metric_answer(self, question: str, parsed: MetricQuestion, audience: Audience) -> Answer:
