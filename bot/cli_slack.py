@@ -43,7 +43,7 @@ def serve(
         app = create_app(settings, services, store, socket_mode=not http)
     except BoltError as exc:
         raise fail(f"could not reach Slack at {settings.slack_api_base_url}: {exc}", 1) from None
-    stop = _start_sync(settings, store, app.client)
+    stop = _start_background(settings, services, store, app.client)
     try:
         if http:
             server = http_server(app, host, port)
@@ -82,8 +82,18 @@ def _store(settings):
         raise fail(f"cannot open the state database: {str(exc).splitlines()[0]}") from None
 
 
-def _start_sync(settings, store, client):
-    """Sync definitions and deliver notifications now, then every SSOT_SYNC_INTERVAL_S."""
+def _start_background(settings, services, store, client):
+    """Sync and deliver notifications every SSOT_SYNC_INTERVAL_S, and keep the values shown
+    beside definitions warm every SSOT_CURRENT_VALUE_REFRESH_S; returns one function to stop."""
     from bot.state.runner import start_background
 
-    return start_background(settings, store, client)
+    stops = [start_background(settings, store, client)]
+    if services.current_values is not None:
+        stops.append(services.current_values.keep_warm(settings.current_value_refresh_s))
+
+    def stop() -> None:
+        for each in reversed(stops):
+            each()
+
+    return stop
+

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
     warehouse_timeout_s: float = Field(default=5.0, gt=0)
     currency: str = Field(default="USD", description="How warehouse amounts are labelled.")
+    current_value_refresh_s: float = Field(
+        default=60.0, gt=0, description="How often the value beside a definition is recomputed.")
 
     # The bot's own state (history, outbox, subscriptions, feedback).
     database_url: str = Field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import event
 
 from bot.services import Services
 from knowledge.service import KnowledgeBase
@@ -95,3 +96,28 @@ def test_a_glossary_reload_with_a_new_alias_routes_metric_questions_by_it(kb, mo
     answer = services.ask(question)
     assert answer.kind == "metric" and answer.id == "mql_count"
     assert answer.result.period.start == dt.date(2026, 10, 1)
+
+
+def test_kept_warm_a_definition_shows_this_quarters_value_without_a_warehouse_query(
+        kb, metric_engine):
+    services = Services(kb, metric_engine)
+    queries = []
+
+    def count(*_args) -> None:
+        queries.append(1)
+
+    event.listen(metric_engine.warehouse, "checkout", count)
+    stop = services.current_values.keep_warm(60)
+    try:
+        deadline = dt.datetime.now() + dt.timedelta(seconds=60)
+        while not services.current_values.warm:
+            assert dt.datetime.now() < deadline, "the values were never computed"
+        before = len(queries)
+        answer = services.ask("What is pipeline coverage?")
+        assert len(queries) == before  # the answer did not wait on the warehouse
+        assert answer.kind == "definition" and answer.result.period.label == "Q4 2026"
+        assert answer.result.value == services.ask("our pipeline coverage").result.value
+        assert len(queries) == before + 1  # a metric question always runs its query
+    finally:
+        stop()
+        event.remove(metric_engine.warehouse, "checkout", count)
