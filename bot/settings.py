@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +63,16 @@ class Settings(BaseSettings):
         default="https://slack.com/api/", validation_alias=AliasChoices("SLACK_API_BASE_URL")
     )
     notify_channel: str | None = Field(default=None, description="Where every change is announced.")
+    # Slack user ids (U0123ABCD), comma-separated: who may see `/ssot gaps` in Slack.
+    owners: Annotated[frozenset[str], NoDecode] = frozenset()
     sync_interval_s: float = Field(default=300.0, gt=0)
+
+    @field_validator("owners", mode="before")
+    @classmethod
+    def _user_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(v for v in value.replace(",", " ").split())
+        return value
 
     @field_validator("docs_base_url")
     @classmethod

@@ -52,7 +52,7 @@ def create_app(settings: Settings, services: Services, store: StateStore, *,
     app.middleware(_shared_client(client))
     app.middleware(background.middleware)
     app.middleware(once_per_event(store, ThreadPoolExecutor(2, thread_name_prefix="slack-claim")))
-    replies = Replies(services, store, settings.docs_base_url)
+    replies = Replies(services, store, settings.docs_base_url, settings.owners)
     for module in (events, commands, actions, shortcuts, home):
         module.register(app, replies, background)
     return app
