@@ -85,4 +85,5 @@ def build_services(settings: Settings, console: Console | None = None) -> Servic
     """Glossary and metrics behind one `Services`, as every surface uses them."""
     knowledge = build_knowledge(settings, console)
     engine = build_metrics(settings, knowledge.glossary.terms, console)
-    return Services(knowledge, engine, docs_base_url=settings.docs_base_url)
+    return Services(knowledge, engine, docs_base_url=settings.docs_base_url,
+                    current_value_ttl_s=settings.current_value_refresh_s)

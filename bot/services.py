@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
-from functools import cached_property
 
-from knowledge.answer import Answer, MetricResult, Ref, Source, Suggestion
+from bot.current_values import CurrentValues
+from knowledge.answer import Answer, Ref, Source, Suggestion
 from knowledge.errors import InvalidQuestion
+from knowledge.glossary import Glossary
 from knowledge.question import clean_question
 from knowledge.service import KnowledgeBase
 from metrics.audience import PUBLIC, Audience
 from metrics.definitions import Metric
 from metrics.engine import MetricEngine
 from metrics.errors import MetricUserError, UnknownMetric, WarehouseUnavailable
-from metrics.questions import MetricQuestion, parse_question
+from metrics.questions import MetricQuestion, Phrases, parse_question
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +28,14 @@ class Services:
     metrics: MetricEngine | None = None
     docs_base_url: str | None = None
     # The value shown beside a definition is a courtesy, asked for by every "what is X?":
-    # it may be this old. A metric question always runs its query.
+    # it may be this old (see CurrentValues). A metric question always runs its query.
     current_value_ttl_s: float = 60.0
-    _current: dict[tuple[str, Audience], tuple[float, MetricResult]] = field(
-        default_factory=dict, repr=False)
+    current_values: CurrentValues | None = field(init=False, repr=False)
+    _phrases: tuple[Glossary, Phrases] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.current_values = (CurrentValues(self.metrics, self.current_value_ttl_s)
+                               if self.metrics is not None else None)
 
     def ask(self, question: str, audience: Audience = PUBLIC) -> Answer:
         """A definition, a guide, a metric, or no answer (raises InvalidQuestion)."""
@@ -80,14 +84,23 @@ class Services:
         except MetricUserError as exc:
             return Answer(kind="no_answer", question=request, message=str(exc))
 
-    @cached_property
+    @property
     def vocabulary(self) -> dict[str, str]:
         """Every phrase that names a metric: its id, its name, its glossary term's aliases."""
-        phrases: dict[str, str] = {}
-        if self.metrics is None:
-            return phrases
+        return self._metric_phrases().vocabulary
+
+    def _metric_phrases(self) -> Phrases:
+        # Built from the glossary being served: a reload that adds an alias routes by it.
         glossary = self.knowledge.glossary
-        for metric in self.metrics.catalog:
+        cached = self._phrases
+        if cached is None or cached[0] is not glossary:
+            cached = (glossary, Phrases(self._vocabulary(glossary)))
+            self._phrases = cached
+        return cached[1]
+
+    def _vocabulary(self, glossary: Glossary) -> dict[str, str]:
+        phrases: dict[str, str] = {}
+        for metric in self.metrics.catalog if self.metrics is not None else ():
             term = glossary.terms.get(metric.glossary)
             names = [metric.id, metric.id.replace("_", " "), metric.name]
             if term is not None:
@@ -107,7 +120,7 @@ class Services:
             except MetricUserError:
                 return {}
 
-        return parse_question(text, self.vocabulary, engine.calendar(), values,
+        return parse_question(text, self._metric_phrases(), engine.calendar(), values,
                               lambda m: engine.catalog[m].dimensions, force=force)
 
     def _metric_answer(self, question: str, parsed: MetricQuestion, audience: Audience) -> Answer:
@@ -126,19 +139,13 @@ class Services:
 
     def _with_current_value(self, answer: Answer, audience: Audience) -> Answer:
         """A definition of a measured term shows this quarter's value beside it."""
-        if answer.kind != "definition" or not answer.metric or self.metrics is None:
+        if answer.kind != "definition" or not answer.metric or self.current_values is None:
             return answer
-        key = (answer.metric, audience)
-        cached = self._current.get(key)
-        if cached and time.monotonic() - cached[0] < self.current_value_ttl_s:
-            return answer.model_copy(update={"result": cached[1]})
         try:
-            plan = self.metrics.plan(answer.metric, audience=audience)
-            result = self.metrics.run(plan)
+            result = self.current_values.get(answer.metric, audience)
         except MetricUserError as exc:
             log.info("no current value for %s: %s", answer.metric, exc)
             return answer
-        self._current[key] = (time.monotonic(), result)
         return answer.model_copy(update={"result": result})
 
     def _definition_instead(self, question: str, metric_id: str, reason: str) -> Answer:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +40,8 @@ class Settings(BaseSettings):
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
     warehouse_timeout_s: float = Field(default=5.0, gt=0)
     currency: str = Field(default="USD", description="How warehouse amounts are labelled.")
+    current_value_refresh_s: float = Field(
+        default=60.0, gt=0, description="How often the value beside a definition is recomputed.")
 
     # The bot's own state (history, outbox, subscriptions, feedback).
     database_url: str = Field(
@@ -60,7 +63,16 @@ class Settings(BaseSettings):
         default="https://slack.com/api/", validation_alias=AliasChoices("SLACK_API_BASE_URL")
     )
     notify_channel: str | None = Field(default=None, description="Where every change is announced.")
+    # Slack user ids (U0123ABCD), comma-separated: who may see `/ssot gaps` in Slack.
+    owners: Annotated[frozenset[str], NoDecode] = frozenset()
     sync_interval_s: float = Field(default=300.0, gt=0)
+
+    @field_validator("owners", mode="before")
+    @classmethod
+    def _user_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(v for v in value.replace(",", " ").split())
+        return value
 
     @field_validator("docs_base_url")
     @classmethod

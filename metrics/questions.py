@@ -42,14 +42,23 @@ def _words(text: str) -> str:
     return " " + " ".join(re.sub(r"[^\w%×:-]+", " ", text.lower()).split()) + " "
 
 
-def find_metric(text: str, vocabulary: Mapping[str, str]) -> tuple[str | None, str]:
-    """The metric whose longest phrase the text contains, and the text without it."""
-    padded = _words(text)
-    for phrase in sorted(vocabulary, key=len, reverse=True):
-        needle = _words(phrase)
-        if needle.strip() and needle in padded:
-            return vocabulary[phrase], padded.replace(needle, " ", 1).strip()
-    return None, text
+class Phrases:
+    """The phrases that name metrics, normalised once: every question is checked against all."""
+
+    def __init__(self, vocabulary: Mapping[str, str]) -> None:
+        self.vocabulary = dict(vocabulary)
+        # Longest first, so "pipeline coverage" wins over "pipeline".
+        self._needles = [(needle, vocabulary[phrase])
+                         for phrase in sorted(vocabulary, key=len, reverse=True)
+                         if (needle := _words(phrase)).strip()]
+
+    def find(self, text: str) -> tuple[str | None, str]:
+        """The metric whose longest phrase the text contains, and the text without it."""
+        padded = _words(text)
+        for needle, metric in self._needles:
+            if needle in padded:
+                return metric, padded.replace(needle, " ", 1).strip()
+        return None, text
 
 
 def is_metric_question(text: str) -> bool:
@@ -58,7 +67,7 @@ def is_metric_question(text: str) -> bool:
     return not _MEANING_CUES.search(lowered) and bool(_NUMBER_CUES.search(lowered))
 
 
-def parse_question(text: str, vocabulary: Mapping[str, str], cal: Calendar,
+def parse_question(text: str, phrases: Phrases, cal: Calendar,
                    values: Callable[[str, str], dict[str, str]], dimensions: Callable[[str], tuple],
                    force: bool = False) -> MetricQuestion | None:
     """A MetricQuestion when `text` asks for a governed metric's number, else None.
@@ -67,18 +76,22 @@ def parse_question(text: str, vocabulary: Mapping[str, str], cal: Calendar,
     `force` (the /metric command) skips the number-or-meaning test.
     """
     where = {d.lower(): v.strip("\"'") for d, v in _WHERE.findall(text)}
-    metric, rest = find_metric(_WHERE.sub(" ", text), vocabulary)
+    metric, rest = phrases.find(_WHERE.sub(" ", text))
     if metric is None:
         return None
     by = tuple(d.lower() for d in _BY.findall(rest) if d.lower() in dimensions(metric))
     rest = _BY.sub(" ", rest) if by else rest
     period, rest = find_in_text(rest.replace("_", " "), cal)
+    rest = _words(rest)
     for dim in dimensions(metric):
+        if dim in where:
+            continue
         for lowered, stored in values(metric, dim).items():
             spoken = _words(lowered.replace("_", " "))
-            if spoken.strip() and spoken in _words(rest) and dim not in where:
+            if spoken.strip() and spoken in rest:
                 where[dim] = stored
-                rest = _words(rest).replace(spoken, " ", 1)
+                rest = rest.replace(spoken, " ", 1)
+                break
     cues = bool(period or by or where)
     if not force and not cues and not is_metric_question(text):
         return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -44,6 +45,7 @@ class Call:
     headers: dict[str, str]
     status: int
     at: float = field(default_factory=time.monotonic)  # arrival, for latency benchmarks
+    connection: int = 0  # which client connection it came on (1, 2, ...)
 
     def value(self, name: str) -> Any:
         """A body field, decoding the JSON strings that form-encoded calls carry (e.g. blocks)."""
@@ -56,13 +58,15 @@ class Call:
 class SlackStandIn:
     """The Web API on a free loopback port, served from a background thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, idle_timeout_s: float | None = None) -> None:
+        """`idle_timeout_s`: close a kept-alive connection idle this long, as servers do."""
+        self.idle_timeout_s = idle_timeout_s
         self.calls: list[Call] = []
         self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
+        self._connections = itertools.count(1)
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -123,13 +127,15 @@ class SlackStandIn:
             self.calls.clear()
             self._scripts.clear()
 
-    def _answer(self, method: str, path: str, body: dict, headers: dict) -> Reply:
+    def _answer(self, method: str, path: str, body: dict, headers: dict,
+                connection: int) -> Reply:
         with self._changed:
             queue = self._scripts.get(method)
             reply = queue.popleft() if queue else Reply()
             if reply.body is None:
                 reply = Reply(reply.status, self._default_body(method, body), reply.headers)
-            self.calls.append(Call(method, path, body, headers, reply.status))
+            self.calls.append(Call(method, path, body, headers, reply.status,
+                                   connection=connection))
             self._changed.notify_all()
         return reply
 
@@ -149,9 +155,26 @@ class SlackStandIn:
         return {"ok": True}
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that exits with its kept-alive connection open resets it: routine.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # One write per response, as real servers do: written piecemeal on a kept-alive
+        # connection, Nagle's algorithm and the client's delayed ACK hold the body for 40 ms.
+        wbufsize = 64 * 1024
+        timeout = standin.idle_timeout_s
+
+        def setup(self) -> None:
+            super().setup()
+            self.connection_number = next(standin._connections)
 
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -159,7 +182,8 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?", 1)[0]
             api = path.startswith("/api/")
             method = path.removeprefix("/api/") if api else path.strip("/")
-            reply = standin._answer(method, path, _parse(raw, headers), headers)
+            reply = standin._answer(method, path, _parse(raw, headers), headers,
+                                    self.connection_number)
             payload = json.dumps(reply.body).encode()
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import event
 
 from bot.services import Services
+from knowledge.service import KnowledgeBase
 from metrics.audience import Audience
-from metrics.catalog import load_catalog
+from metrics.catalog import load_catalog, metric_ids
 from metrics.engine import MetricEngine
 from metrics.periods import Calendar
 from metrics.warehouse import open_warehouse
@@ -78,3 +80,44 @@ def test_the_metric_command_takes_an_id_period_breakdown_and_filter(services):
     assert unknown.kind == "no_answer" and unknown.suggestions[0].id == "win_rate"
     junk = services.metric("bookings banana")
     assert junk.kind == "no_answer" and "banana" in junk.message
+
+
+def test_a_glossary_reload_with_a_new_alias_routes_metric_questions_by_it(kb, model, docs,
+                                                                          metric_engine):
+    served = KnowledgeBase(docs, model, kb.cache_dir, metric_ids=metric_ids)
+    services = Services(served, metric_engine)
+    question = "how many hand raisers did we get last month?"
+    assert services.ask(question).kind != "metric"
+
+    mql = docs / "terms" / "mql.md"
+    mql.write_text(mql.read_text().replace("aliases: [MQL,", "aliases: [hand raisers, MQL,"),
+                   "utf-8")
+    assert served.reload().accepted
+    answer = services.ask(question)
+    assert answer.kind == "metric" and answer.id == "mql_count"
+    assert answer.result.period.start == dt.date(2026, 10, 1)
+
+
+def test_kept_warm_a_definition_shows_this_quarters_value_without_a_warehouse_query(
+        kb, metric_engine):
+    services = Services(kb, metric_engine)
+    queries = []
+
+    def count(*_args) -> None:
+        queries.append(1)
+
+    event.listen(metric_engine.warehouse, "checkout", count)
+    stop = services.current_values.keep_warm(60)
+    try:
+        deadline = dt.datetime.now() + dt.timedelta(seconds=60)
+        while not services.current_values.warm:
+            assert dt.datetime.now() < deadline, "the values were never computed"
+        before = len(queries)
+        answer = services.ask("What is pipeline coverage?")
+        assert len(queries) == before  # the answer did not wait on the warehouse
+        assert answer.kind == "definition" and answer.result.period.label == "Q4 2026"
+        assert answer.result.value == services.ask("our pipeline coverage").result.value
+        assert len(queries) == before + 1  # a metric question always runs its query
+    finally:
+        stop()
+        event.remove(metric_engine.warehouse, "checkout", count)

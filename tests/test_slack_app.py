@@ -25,6 +25,7 @@ from tests.slack_requests import SlackSender, message_event
 from tests.slack_standin import SlackStandIn
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+OWNER = "U0OWNER"  # the one glossary owner (SSOT_OWNERS)
 MQL = (GLOSSARY / "terms" / "mql.md").read_text(encoding="utf-8")
 MQL_DEFINITION = (
     "A Marketing Qualified Lead (MQL) is a lead whose lead score has reached 65 or more and "
@@ -45,7 +46,7 @@ class Running:
 def running(kb, metric_engine, slack_api, tmp_path):
     settings = Settings(slack_bot_token="xoxb-test", slack_signing_secret=SECRET,
                         slack_api_base_url=slack_api.api_url,
-                        database_url=f"sqlite:///{tmp_path / 'state.db'}")
+                        database_url=f"sqlite:///{tmp_path / 'state.db'}", owners=OWNER)
     store = StateStore.from_url(settings.database_url)
     # History recorded "last year", so `/define mql as of` a past day has an answer.
     sync(store, GLOSSARY, ROOT / "metrics" / "definitions",
@@ -145,6 +146,17 @@ def test_a_retried_event_is_answered_once(running):
     assert len(calls) == 1 and "Pipeline Coverage" in texts(calls[0])
 
 
+def test_a_redelivery_that_overtakes_the_first_delivery_is_still_answered_once(running):
+    event = {"type": "app_mention", "user": "U0ALICE", "ts": "1700000300.000200",
+             "text": "<@UBOT> what is an MQL?", "channel": "C0GENERAL"}
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert running.slack.event(event, event_id="Ev0LATE", headers=retry)[0] == 200
+    running.api.wait_for("chat.postMessage")
+    assert running.slack.event(event, event_id="Ev0LATE")[0] == 200  # the original, late
+    calls = settle(running.api, "chat.postMessage", 1)
+    assert len(calls) == 1 and MQL_DEFINITION in texts(calls[0])
+
+
 def test_bad_or_stale_signatures_get_401_and_no_answer(running):
     url = running.api.response_url("forged")
     assert running.slack.command("/define", "mql", url, secret="not-the-secret")[0] == 401
@@ -166,6 +178,21 @@ def test_no_answer_offers_did_you_mean_and_counts_as_a_gap(running):
     assert "No governed term is called 'mqll'" in shown and blocks.DID_YOU_MEAN in shown
     assert "Marketing Qualified Lead (MQL)" in shown
     assert [g.question for g in running.store.gaps()] == ["mqll"]
+
+
+def test_only_glossary_owners_see_the_unanswered_questions(running):
+    running.slack.command("/define", "mqll", running.api.response_url("gap"))
+    running.api.wait_for("response/gap")
+
+    running.slack.command("/ssot", "gaps", running.api.response_url("owner"), user=OWNER)
+    [owner] = running.api.wait_for("response/owner")
+    assert owner.body["response_type"] == "ephemeral" and "1×  mqll" in owner.body["text"]
+
+    running.slack.command("/ssot", "gaps", running.api.response_url("other"), user="U0BOB")
+    [other] = running.api.wait_for("response/other")
+    assert other.body["response_type"] == "ephemeral" and "mqll" not in texts(other)
+    assert f"Only glossary owners can see the unanswered questions: <@{OWNER}>" in \
+        other.body["text"]
 
 
 def test_buttons_related_term_feedback_and_share(running):

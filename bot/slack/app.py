@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 from pydantic import SecretStr
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -14,6 +17,8 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.slack import actions, commands, events, home, shortcuts
 from bot.slack.background import Background
+from bot.slack.keepalive import KeepAliveWebClient
+from bot.slack.once import once_per_event
 from bot.slack.replies import Replies
 from bot.state.store import StateStore
 
@@ -44,9 +49,10 @@ def create_app(settings: Settings, services: Services, store: StateStore, *,
         process_before_response=True,
     )
     background = Background(WORKERS)
+    app.middleware(_shared_client(client))
     app.middleware(background.middleware)
-    app.middleware(_once_per_event(store))
-    replies = Replies(services, store, settings.docs_base_url)
+    app.middleware(once_per_event(store, ThreadPoolExecutor(2, thread_name_prefix="slack-claim")))
+    replies = Replies(services, store, settings.docs_base_url, settings.owners)
     for module in (events, commands, actions, shortcuts, home):
         module.register(app, replies, background)
     return app
@@ -54,12 +60,27 @@ def create_app(settings: Settings, services: Services, store: StateStore, *,
 
 def web_client(settings: Settings) -> WebClient:
     """The Web API client, pointed at `SLACK_API_BASE_URL` (GovSlack, or a test stand-in)."""
-    return WebClient(
+    return KeepAliveWebClient(
         token=required(settings.slack_bot_token, "SLACK_BOT_TOKEN"),
         base_url=settings.slack_api_base_url,
         retry_handlers=[ConnectionErrorRetryHandler(),
                         RateLimitErrorRetryHandler(max_retry_count=2)],
     )
+
+
+def _shared_client(client: WebClient) -> Callable[..., BoltResponse]:
+    """Every request posts through the app's client, not a new one of Bolt's.
+
+    Bolt gives each request a fresh WebClient, in case a listener changes its token; ours
+    changes nothing, is safe to share between threads and keeps its connection to Slack open.
+    """
+
+    def middleware(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        context["client"] = client
+        context.pop("say", None)  # Bolt made it with its own client; rebuilt from ours on use
+        return next()
+
+    return middleware
 
 
 def required(secret: SecretStr | None, variable: str) -> str:
@@ -69,15 +90,3 @@ def required(secret: SecretStr | None, variable: str) -> str:
         raise SlackConfigError(f"{variable} is not set; the Slack app needs it to start")
     return value
 
-
-def _once_per_event(store: StateStore):
-    """Slack redelivers an event it thinks we missed (X-Slack-Retry-Num): answer it only once."""
-
-    def middleware(body: dict, next, logger) -> BoltResponse | None:
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not store.claim_event(event_id):
-            logger.debug("event %s already handled; acknowledging the retry", event_id)
-            return BoltResponse(status=200, body="")
-        return next()
-
-    return middleware

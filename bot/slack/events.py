@@ -6,24 +6,27 @@ from slack_bolt import App, BoltContext, Say
 
 from bot.slack.background import Background, acked
 from bot.slack.conversation import Threaded, answer_mention, answer_message
+from bot.slack.once import first_to_answer
 from bot.slack.replies import Replies
 
 
 def register(app: App, replies: Replies, background: Background) -> None:
     """Answer questions asked in conversation."""
 
-    def post(threaded: Threaded, event: dict, say: Say) -> None:
+    def post(threaded: Threaded, event: dict, say: Say, context: BoltContext) -> None:
+        if not first_to_answer(context):
+            return  # a redelivery of this event got here first and answered it
         say(thread_ts=threaded.thread_ts, **threaded.reply.as_kwargs())
         if threaded.thread_ts:  # after posting: the answer is not kept waiting on a write
             replies.store.mark_thread(event["channel"], threaded.thread_ts)
 
-    def on_mention(event: dict, say: Say) -> None:
-        post(answer_mention(replies, event), event, say)
+    def on_mention(event: dict, say: Say, context: BoltContext) -> None:
+        post(answer_mention(replies, event), event, say, context)
 
     def on_message(event: dict, say: Say, context: BoltContext) -> None:
         threaded = answer_message(replies, event, context.bot_user_id)
         if threaded:
-            post(threaded, event, say)
+            post(threaded, event, say, context)
 
     app.event("app_mention")(acked(background, on_mention))
     app.event("message")(acked(background, on_message))

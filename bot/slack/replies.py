@@ -60,10 +60,11 @@ class Replies:
     """Every reply the Slack app sends, built from `Services` and the state store."""
 
     def __init__(self, services: Services, store: StateStore,
-                 docs_base_url: str | None = None) -> None:
+                 docs_base_url: str | None = None, owners: frozenset[str] = frozenset()) -> None:
         self.services = services
         self.store = store
         self.docs_base_url = docs_base_url
+        self.owners = owners  # Slack user ids of the glossary owners (SSOT_OWNERS)
 
     def ask(self, text: str, where: Where, *, shareable: bool = False) -> Reply:
         """A question in plain words."""

@@ -24,7 +24,7 @@ e.g. `/metric pipeline coverage this quarter by segment`
 here; `/ssot subscriptions` lists this channel's
 • `/ssot history TERM`: every version of a definition
 • `/ssot changes [YYYY-MM-DD]`: recent definition changes
-• `/ssot gaps`: the most-asked questions the glossary could not answer
+• `/ssot gaps`: the most-asked questions the glossary could not answer (glossary owners)
 • `/ssot autoanswer on|off`: answer definitional questions here without a mention"""
 
 
@@ -130,11 +130,23 @@ def change_line(change: Change) -> str:
 
 
 def _gaps(replies: Replies, _rest: str, where: Where) -> Reply:
+    # The list quotes what people typed in any channel: only the owners who act on it see it.
+    if where.user not in replies.owners:
+        return message(_not_an_owner(replies.owners))
     gaps = replies.store.gaps(limit=15)
     if not gaps:
         return message("No unanswered questions recorded.")
     lines = [f"• {g.count}×  {escape(g.question)}  (last {g.last_asked.date()})" for g in gaps]
     return message("*Most-asked questions without a good answer*\n" + "\n".join(lines))
+
+
+def _not_an_owner(owners: frozenset[str]) -> str:
+    """Who may see the unanswered questions, for everyone else who asks."""
+    if not owners:
+        return ("Only glossary owners can see the unanswered questions, and none are set up "
+                "yet: list their Slack user ids in `SSOT_OWNERS`.")
+    names = ", ".join(f"<@{user}>" for user in sorted(owners))
+    return f"Only glossary owners can see the unanswered questions: {names}; ask one of them."
 
 
 def _autoanswer(replies: Replies, value: str, where: Where) -> Reply:

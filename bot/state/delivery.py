@@ -33,6 +33,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryInterv
 from slack_sdk.models.metadata import Metadata
 from sqlalchemy import and_, or_, select, update
 
+from bot.slack.keepalive import KeepAliveWebClient
 from bot.slack.notification_blocks import notification_message
 from bot.state import schema
 from bot.state.models import Change, Notification
@@ -64,7 +65,7 @@ def notification_client(token: str, base_url: str, retries: int = 3,
                         backoff_s: float = 0.5) -> WebClient:
     """A WebClient that waits out 429s (Retry-After) and retries 5xx and connection errors."""
     backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_s)
-    return WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=[
+    return KeepAliveWebClient(token=token, base_url=base_url, timeout=15, retry_handlers=[
         RateLimitErrorRetryHandler(max_retry_count=retries),
         ServerErrorRetryHandler(max_retry_count=retries, interval_calculator=backoff),
         ConnectionErrorRetryHandler(max_retry_count=retries, interval_calculator=backoff),
