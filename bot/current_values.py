@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.periodic import every
 from knowledge.answer import MetricResult, Period
 from metrics.audience import PUBLIC, Audience
 from metrics.compiler import Plan
@@ -72,26 +73,20 @@ class CurrentValues:
 
     def keep_warm(self, interval_s: float) -> Callable[[], None]:
         """Refresh now and every `interval_s` on a daemon thread; returns a function to stop."""
-        stopping = threading.Event()
         self.max_age_s = interval_s
 
-        def loop() -> None:
-            self._dimension_values()
-            while not stopping.is_set():
-                started = time.monotonic()
-                self.refresh()
-                self._warm.set()
-                log.debug("current values refreshed in %.0f ms",
-                          (time.monotonic() - started) * 1000)
-                stopping.wait(interval_s)
-            self._warm.clear()
+        def tick() -> None:
+            started = time.monotonic()
+            self.refresh()
+            self._warm.set()
+            log.debug("current values refreshed in %.0f ms", (time.monotonic() - started) * 1000)
 
-        thread = threading.Thread(target=loop, name="ssot-current-values", daemon=True)
-        thread.start()
+        stop_refreshing = every(interval_s, tick, "ssot-current-values",
+                                first=self._dimension_values)
 
         def stop() -> None:
-            stopping.set()
-            thread.join(timeout=30)
+            stop_refreshing()
+            self._warm.clear()
 
         return stop
 

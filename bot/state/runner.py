@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.periodic import every
 from bot.settings import Settings
 from bot.state.delivery import deliver_pending, notification_client
 from bot.state.errors import SyncRefused
@@ -41,20 +41,6 @@ def run_once(settings: Settings, store: StateStore, client: WebClient) -> None:
 def start_background(settings: Settings, store: StateStore,
                      client: WebClient) -> Callable[[], None]:
     """Sync and deliver now and every `sync_interval_s`; returns a function that stops it."""
-    stopping = threading.Event()
     # Delivery waits out rate limits and retries server errors; the app's own client may not.
     client = notification_client(client.token or "", client.base_url)
-
-    def loop() -> None:
-        while not stopping.is_set():
-            run_once(settings, store, client)
-            stopping.wait(settings.sync_interval_s)
-
-    thread = threading.Thread(target=loop, name="ssot-sync", daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        stopping.set()
-        thread.join(timeout=30)
-
-    return stop
+    return every(settings.sync_interval_s, lambda: run_once(settings, store, client), "ssot-sync")
