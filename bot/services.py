@@ -84,11 +84,6 @@ class Services:
         except MetricUserError as exc:
             return Answer(kind="no_answer", question=request, message=str(exc))
 
-    @property
-    def vocabulary(self) -> dict[str, str]:
-        """Every phrase that names a metric: its id, its name, its glossary term's aliases."""
-        return self._metric_phrases().vocabulary
-
     def _metric_phrases(self) -> Phrases:
         # Built from the glossary being served: a reload that adds an alias routes by it.
         glossary = self.knowledge.glossary
@@ -99,6 +94,7 @@ class Services:
         return cached[1]
 
     def _vocabulary(self, glossary: Glossary) -> dict[str, str]:
+        """Every phrase that names a metric: its id, its name, its glossary term's aliases."""
         phrases: dict[str, str] = {}
         for metric in self.metrics.catalog if self.metrics is not None else ():
             term = glossary.terms.get(metric.glossary)

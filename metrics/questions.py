@@ -46,7 +46,6 @@ class Phrases:
     """The phrases that name metrics, normalised once: every question is checked against all."""
 
     def __init__(self, vocabulary: Mapping[str, str]) -> None:
-        self.vocabulary = dict(vocabulary)
         # Longest first, so "pipeline coverage" wins over "pipeline".
         self._needles = [(needle, vocabulary[phrase])
                          for phrase in sorted(vocabulary, key=len, reverse=True)
