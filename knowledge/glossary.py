@@ -8,7 +8,7 @@ from pathlib import Path
 
 from knowledge.errors import ContentError
 from knowledge.issues import Issue
-from knowledge.loading import load_directory
+from knowledge.loading import FileMemo, load_directory
 from knowledge.models import Guide, Term
 from knowledge.normalize import key
 from knowledge.validation import cross_check, term_phrases
@@ -42,9 +42,10 @@ class Glossary:
         return len(self.terms) + len(self.guides)
 
 
-def check_directory(root: Path, metric_ids: Iterable[str] | None = None) -> tuple:
+def check_directory(root: Path, metric_ids: Iterable[str] | None = None,
+                    memo: FileMemo | None = None) -> tuple:
     """Load and validate `root`; returns (Glossary or None, every issue found)."""
-    loaded = load_directory(root)
+    loaded = load_directory(root, memo=memo)
     issues = loaded.issues + cross_check(loaded, metric_ids)
     if issues:
         return None, sorted(issues, key=lambda i: (i.path, i.line, i.field))

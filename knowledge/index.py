@@ -12,13 +12,23 @@ from pathlib import Path
 import bm25s
 import faiss
 import numpy as np
-import Stemmer
 
 from knowledge.cache import EmbeddingCache
 from knowledge.chunking import Chunk
 from knowledge.embedding import Embedder
+from knowledge.lexical import STEMMER, LexicalBuilder, tokenize
 
-_STEMMER = Stemmer.Stemmer("english")
+
+class IndexMemo:
+    """What one build computed that the next can reuse: each chunk's BM25 tokens and vector.
+
+    A reload after a one-file change then tokenizes and embeds that file's chunks only, and
+    does not read the embedding cache back from disk.
+    """
+
+    def __init__(self) -> None:
+        self.lexical = LexicalBuilder()
+        self.vectors: EmbeddingCache | None = None
 
 
 @dataclass
@@ -49,14 +59,18 @@ class SearchIndex:
 
     @classmethod
     def build(cls, chunks: list[Chunk], embedder: Embedder, cache_dir: Path | None,
-              on_embed: Callable[[int, int], None] | None = None) -> SearchIndex:
+              on_embed: Callable[[int, int], None] | None = None,
+              memo: IndexMemo | None = None) -> SearchIndex:
         """Embed only chunks whose text the cache has not seen; `on_embed(done, total)`."""
+        memo = memo or IndexMemo()
         digests = [c.digest for c in chunks]
         corpus = hashlib.sha256("\n".join(digests).encode()).hexdigest()[:24]
         dense, stats = _cached_dense(cache_dir, corpus, embedder, len(chunks))
         if dense is None:
-            dense, stats = _build_dense(chunks, digests, embedder, cache_dir, corpus, on_embed)
-        return cls(chunks, dense, _build_lexical(chunks), stats)
+            dense, stats = _build_dense(chunks, digests, embedder, cache_dir, corpus, on_embed,
+                                        memo)
+        return cls(chunks, dense, memo.lexical.build({c.digest: c.text for c in chunks}, digests),
+                   stats)
 
     def search_dense(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         k = min(k, len(self.chunks))
@@ -75,11 +89,10 @@ class SearchIndex:
 
     def knows(self, word: str) -> bool:
         """Whether any chunk uses this word (compared by stem, as BM25 sees it)."""
-        return _STEMMER.stemWord(word.lower()) in self.lexical.vocab_dict
+        return STEMMER.stemWord(word.lower()) in self.lexical.vocab_dict
 
     def search_lexical(self, text: str, k: int) -> list[tuple[int, float]]:
-        [words] = bm25s.tokenize([text], stopwords="en", stemmer=_STEMMER, return_ids=False,
-                                 show_progress=False)
+        [words] = tokenize([text])
         if not words:
             return []
         # Scoring every chunk and taking the top k ourselves: bm25s's `retrieve` starts a
@@ -106,8 +119,10 @@ def _cached_dense(cache_dir: Path | None, corpus: str, embedder: Embedder, n: in
     return index, BuildStats(chunks=n, embedded=0, reused=n)
 
 
-def _build_dense(chunks, digests, embedder, cache_dir, corpus, on_embed):
-    cache = EmbeddingCache(cache_dir, embedder.model_id, embedder.dimension) if cache_dir else None
+def _build_dense(chunks, digests, embedder, cache_dir, corpus, on_embed, memo: IndexMemo):
+    if cache_dir is not None and memo.vectors is None:
+        memo.vectors = EmbeddingCache(cache_dir, embedder.model_id, embedder.dimension)
+    cache = memo.vectors
     missing = sorted({d for d in digests if cache is None or d not in cache})
     texts = {c.digest: c.text for c in chunks}
     done = 0
@@ -133,14 +148,6 @@ def _build_dense(chunks, digests, embedder, cache_dir, corpus, on_embed):
         _write_index(index, _index_path(cache_dir, embedder, corpus))
     stats = BuildStats(chunks=len(chunks), embedded=len(missing), reused=len(chunks) - len(missing))
     return index, stats
-
-
-def _build_lexical(chunks: list[Chunk]) -> bm25s.BM25:
-    retriever = bm25s.BM25()
-    tokens = bm25s.tokenize([c.text for c in chunks], stopwords="en", stemmer=_STEMMER,
-                            show_progress=False)
-    retriever.index(tokens, show_progress=False)
-    return retriever
 
 
 def _index_path(cache_dir: Path, embedder: Embedder, corpus: str) -> Path:

@@ -26,23 +26,54 @@ class Loaded:
     unreadable: set[str] = field(default_factory=set)
 
 
-def load_directory(root: Path, display_root: Path | None = None) -> Loaded:
+class FileMemo:
+    """Each file's text and what it parsed to, so a reload re-parses only the files that changed.
+
+    A file is read on every load (that is how a change is seen); parsing and validating it is
+    the part worth skipping, and its result depends on nothing but its text and its path.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[str, tuple]] = {}
+
+    def parse(self, path: Path, model: type[Term | Guide], shown: str, text: str) -> tuple:
+        known = self._seen.get(shown)
+        if known is not None and known[0] == text:
+            return known[1]
+        result = parse_file(text, path, model, shown)
+        self._seen[shown] = (text, result)
+        return result
+
+    def retain(self, shown: set[str]) -> None:
+        """Forget files that are gone."""
+        for gone in self._seen.keys() - shown:
+            del self._seen[gone]
+
+
+def load_directory(root: Path, display_root: Path | None = None,
+                   memo: FileMemo | None = None) -> Loaded:
     """Load every `terms/*.md` and `guides/*.md` under `root`."""
     loaded = Loaded()
-    shown = display_root or root.parent
+    shown_base = display_root or root.parent
     if not root.is_dir():
         loaded.issues.append(Issue(path=str(root), line=0, field="-", message="no such directory"))
         return loaded
+    seen: set[str] = set()
     for sub, model in ((TERMS_DIR, Term), (GUIDES_DIR, Guide)):
+        folder = relative(root / sub, shown_base)
         for path in sorted((root / sub).glob("*.md")):
             loaded.files += 1
-            doc, issues = load_file(path, model, relative(path, shown))
+            shown = f"{folder}/{path.name}"
+            seen.add(shown)
+            doc, issues = load_file(path, model, shown, memo)
             loaded.issues.extend(issues)
             if doc is None:
                 # Its id is still taken: references to it are not also wrong, only the file is.
                 loaded.unreadable.add(path.stem)
             else:
                 (loaded.terms if model is Term else loaded.guides).append(doc)
+    if memo is not None:
+        memo.retain(seen)
     if loaded.files == 0:
         loaded.issues.append(
             Issue(path=str(root), line=0, field="-", message="no terms/*.md or guides/*.md files")
@@ -50,13 +81,22 @@ def load_directory(root: Path, display_root: Path | None = None) -> Loaded:
     return loaded
 
 
-def load_file(path: Path, model: type[Term | Guide], shown: str) -> tuple:
+def load_file(path: Path, model: type[Term | Guide], shown: str,
+              memo: FileMemo | None = None) -> tuple:
     """Parse and validate one file; returns (document or None, issues)."""
     try:
         text = path.read_text(encoding="utf-8")
-        parsed = parse(text)
     except UnicodeDecodeError:
         return None, [Issue(path=shown, line=1, field="-", message="the file is not UTF-8 text")]
+    if memo is not None:
+        return memo.parse(path, model, shown, text)
+    return parse_file(text, path, model, shown)
+
+
+def parse_file(text: str, path: Path, model: type[Term | Guide], shown: str) -> tuple:
+    """Parse and validate one file's text; returns (document or None, issues)."""
+    try:
+        parsed = parse(text)
     except FrontMatterError as exc:
         return None, [Issue(path=shown, line=exc.line, field="front matter", message=str(exc))]
     fields = dict(parsed.data, path=shown, body=parsed.body.strip(),

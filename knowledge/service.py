@@ -15,10 +15,10 @@ from rapidfuzz.distance import OSA
 from knowledge.answer import Answer, Ref, Source, Suggestion
 from knowledge.chunking import chunk_glossary
 from knowledge.embedding import Embedder
-from knowledge.errors import UnknownTerm
-from knowledge.glossary import Glossary, Reload, check_directory, load_glossary
-from knowledge.index import SearchIndex
-from knowledge.loading import split_sections
+from knowledge.errors import ContentError, UnknownTerm
+from knowledge.glossary import Glossary, Reload, check_directory
+from knowledge.index import IndexMemo, SearchIndex
+from knowledge.loading import FileMemo, split_sections
 from knowledge.models import Guide, Term
 from knowledge.normalize import key
 from knowledge.question import clean_question
@@ -53,7 +53,14 @@ class KnowledgeBase:
         self._metric_ids = metric_ids
         self._docs_base_url = docs_base_url.rstrip("/") if docs_base_url else None
         self._lock = threading.Lock()
-        self._snapshot = self._build(load_glossary(root, metric_ids()), on_embed)
+        # Reloads keep what the last build parsed, tokenized and embedded; one at a time.
+        self._reloading = threading.Lock()
+        self._files = FileMemo()
+        self._indexed = IndexMemo()
+        glossary, issues = check_directory(root, metric_ids(), self._files)
+        if glossary is None:
+            raise ContentError(issues)
+        self._snapshot = self._build(glossary, on_embed)
 
     @property
     def glossary(self) -> Glossary:
@@ -65,14 +72,15 @@ class KnowledgeBase:
 
     def reload(self, on_embed: Callable[[int, int], None] | None = None) -> Reload:
         """Re-read the directory; an invalid set is refused and the current one keeps serving."""
-        glossary, issues = check_directory(self.root, self._metric_ids())
-        if glossary is None:
-            log.warning("glossary reload rejected, still serving the last good set: %s",
-                        "; ".join(map(str, issues[:5])))
-            return Reload(accepted=False, issues=issues)
-        snapshot = self._build(glossary, on_embed)
-        with self._lock:
-            self._snapshot = snapshot
+        with self._reloading:
+            glossary, issues = check_directory(self.root, self._metric_ids(), self._files)
+            if glossary is None:
+                log.warning("glossary reload rejected, still serving the last good set: %s",
+                            "; ".join(map(str, issues[:5])))
+                return Reload(accepted=False, issues=issues)
+            snapshot = self._build(glossary, on_embed)
+            with self._lock:
+                self._snapshot = snapshot
         return Reload(accepted=True, issues=[])
 
     def ask(self, question: str, mode: Mode = "hybrid") -> Answer:
@@ -151,7 +159,8 @@ class KnowledgeBase:
         return Source(path=path, line=line, url=url)
 
     def _build(self, glossary: Glossary, on_embed) -> Snapshot:
-        index = SearchIndex.build(chunk_glossary(glossary), self.embedder, self.cache_dir, on_embed)
+        index = SearchIndex.build(chunk_glossary(glossary), self.embedder, self.cache_dir, on_embed,
+                                  self._indexed)
         return Snapshot(glossary, index, Retriever(glossary, index, self.embedder))
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import bm25s
+import numpy as np
+
 from knowledge.chunking import chunk_glossary
+from knowledge.lexical import STEMMER, tokenize
 from knowledge.service import KnowledgeBase
 from metrics.catalog import metric_ids
 
@@ -60,3 +64,29 @@ def test_a_corrupt_cache_file_is_rebuilt_not_fatal(docs, embedder, tmp_path):
     embedder.texts.clear()
     kb = build(docs, embedder, cache)
     assert embedder.texts and kb.ask("what is an mql").id == "mql"
+
+
+def test_a_reload_searches_exactly_as_a_fresh_start(docs, embedder, tmp_path):
+    kb = build(docs, embedder, tmp_path / "cache")
+    arr = docs / "terms" / "arr.md"
+    original = arr.read_text()
+    arr.write_text(original.replace("## Example", "## Example\n\nZebracorn renewals count."))
+    assert kb.reload().accepted
+    fresh = build(docs, embedder, tmp_path / "cache")
+    for question in ("zebracorn", "annual recurring revenue", "who owns pipeline coverage"):
+        assert kb.index.search_lexical(question, 10) == fresh.index.search_lexical(question, 10)
+    [(top, _)] = kb.index.search_lexical("zebracorn", 1)
+    assert kb.index.knows("zebracorn") and kb.index.chunks[top].doc_id == "arr"
+    arr.write_text(original)
+    assert kb.reload().accepted
+    assert not kb.index.knows("zebracorn")  # a removed word leaves the vocabulary
+
+
+def test_the_bm25_index_scores_as_bm25s_itself_does(kb):
+    chunks = kb.index.chunks
+    reference = bm25s.BM25()
+    reference.index(bm25s.tokenize([c.text for c in chunks], stopwords="en", stemmer=STEMMER,
+                                   show_progress=False), show_progress=False)
+    for question in ("pipeline coverage ratio", "who owns the mql definition", "churn formula"):
+        words = tokenize([question])[0]
+        assert np.array_equal(kb.index.lexical.get_scores(words), reference.get_scores(words))
