@@ -44,21 +44,12 @@ class SlackSender:
     def command(self, command: str, text: str, response_url: str, *, channel: str = "C0GENERAL",
                 user: str = "U0ALICE", **kw) -> tuple[int, str]:
         """A slash command, form-encoded as Slack sends it."""
-        form = {"token": "legacy", "team_id": TEAM["id"], "team_domain": TEAM["domain"],
-                "channel_id": channel, "channel_name": "general", "user_id": user,
-                "user_name": "alice", "command": command, "text": text,
-                "api_app_id": "A0SSOT", "response_url": response_url,
-                "trigger_id": f"trigger.{next(_ids)}"}
+        form = command_form(command, text, response_url, channel=channel, user=user)
         return self.post(urlencode(form), "application/x-www-form-urlencoded", **kw)
 
     def event(self, event: dict, *, event_id: str | None = None, **kw) -> tuple[int, str]:
         """An `event_callback` envelope around one event."""
-        envelope = {"token": "legacy", "team_id": TEAM["id"], "api_app_id": "A0SSOT",
-                    "type": "event_callback", "event": event,
-                    "event_id": event_id or f"Ev{next(_ids):08d}", "event_time": int(time.time()),
-                    "authorizations": [{"team_id": TEAM["id"], "user_id": "UBOT",
-                                        "is_bot": True}]}
-        return self.post(json.dumps(envelope), "application/json", **kw)
+        return self.post(json.dumps(event_callback(event, event_id)), "application/json", **kw)
 
     def interaction(self, payload: dict, **kw) -> tuple[int, str]:
         """`block_actions` or `message_action`: a form with one JSON `payload` field."""
@@ -77,6 +68,23 @@ class SlackSender:
             "actions": [{"type": "button", "action_id": action_id, "block_id": "b",
                          "value": value, "action_ts": str(time.time())}],
         })
+
+
+def command_form(command: str, text: str, response_url: str, *, channel: str = "C0GENERAL",
+                 user: str = "U0ALICE") -> dict[str, str]:
+    """The fields of a slash command, as Slack sends them (form-encoded over HTTP)."""
+    return {"token": "legacy", "team_id": TEAM["id"], "team_domain": TEAM["domain"],
+            "channel_id": channel, "channel_name": "general", "user_id": user,
+            "user_name": "alice", "command": command, "text": text, "api_app_id": "A0SSOT",
+            "response_url": response_url, "trigger_id": f"trigger.{next(_ids)}"}
+
+
+def event_callback(event: dict, event_id: str | None = None) -> dict:
+    """The `event_callback` body Slack wraps around one event."""
+    return {"token": "legacy", "team_id": TEAM["id"], "api_app_id": "A0SSOT",
+            "type": "event_callback", "event": event,
+            "event_id": event_id or f"Ev{next(_ids):08d}", "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM["id"], "user_id": "UBOT", "is_bot": True}]}
 
 
 def message_event(text: str, ts: str, *, channel: str = "C0GENERAL", user: str = "U0ALICE",

@@ -61,6 +61,9 @@ class SlackStandIn:
     def __init__(self, idle_timeout_s: float | None = None) -> None:
         """`idle_timeout_s`: close a kept-alive connection idle this long, as servers do."""
         self.idle_timeout_s = idle_timeout_s
+        self.socket_url: str | None = None  # what apps.connections.open hands out
+        self.channels: dict[str, str] = {}  # channel id -> name, for conversations.info
+        self.user_groups: dict[str, list[str]] = {}  # handle -> member ids, for usergroups.list
         self.calls: list[Call] = []
         self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
         self._changed = threading.Condition()
@@ -147,6 +150,17 @@ class SlackStandIn:
             ts = f"1700000000.{next(self._ts):06d}"
             return {"ok": True, "channel": body.get("channel"), "ts": ts,
                     "message_ts": ts, "message": {"text": body.get("text"), "ts": ts}}
+        if method == "apps.connections.open" and self.socket_url:
+            return {"ok": True, "url": self.socket_url}
+        if method == "conversations.info":
+            name = self.channels.get(body.get("channel", ""))
+            if name is None:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": {"id": body["channel"], "name": name}}
+        if method == "usergroups.list":
+            return {"ok": True, "usergroups": [
+                {"id": f"S{n:04d}", "handle": handle, "users": users, "date_delete": 0}
+                for n, (handle, users) in enumerate(self.user_groups.items())]}
         if method == "users.info":
             return {"ok": True, "user": {"id": body.get("user"), "name": "someone",
                                          "is_bot": False}}

@@ -1,4 +1,5 @@
-"""`ssot serve`: clear one-line errors without credentials; a working HTTP app with them."""
+"""`ssot serve`: clear one-line errors without credentials; a working app with them, over HTTP
+and over Socket Mode."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.slack_requests import SlackSender
+from tests.slack_requests import SlackSender, command_form, event_callback
+from tests.socket_standin import SocketModeStandIn
 
 SSOT = str(Path(sys.executable).parent / "ssot")
 SECRET = "serve-test-secret"
@@ -62,6 +64,56 @@ def test_serve_http_answers_signed_commands_and_syncs_at_start(kb, slack_api, tm
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_serve_socket_mode_answers_over_the_apps_own_connection(kb, slack_api, tmp_path):
+    sockets = SocketModeStandIn().start()
+    slack_api.socket_url = sockets.url
+    env = clean_env(SLACK_BOT_TOKEN="xoxb-serve", SLACK_APP_TOKEN="xapp-serve",
+                    SLACK_API_BASE_URL=slack_api.api_url, SSOT_CACHE_DIR=str(kb.cache_dir),
+                    DATABASE_URL=f"sqlite:///{tmp_path / 'state.db'}")
+    server = subprocess.Popen([SSOT, "serve"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_connected(sockets, server)
+        [opened] = slack_api.calls_to("apps.connections.open")
+        assert opened.headers["authorization"] == "Bearer xapp-serve"  # the app-level token
+
+        mention = event_callback({"type": "app_mention", "user": "U0ALICE", "channel": "C0SOCK",
+                                  "text": "<@UBOT> what's an MQL?", "ts": "1800000000.000100"})
+        first = sockets.push("events_api", mention)
+        assert sockets.wait_for_ack(first) == {"envelope_id": first}
+        [post] = slack_api.wait_for("chat.postMessage", timeout=60)
+        assert post.body["channel"] == "C0SOCK" and post.body["thread_ts"] == "1800000000.000100"
+        assert "Marketing Qualified Lead (MQL)" in post.body["text"]
+
+        # Slack redelivers an event it thinks was missed: acknowledged, not answered again.
+        retry = sockets.push("events_api", mention, retry_attempt=1)
+        sockets.wait_for_ack(retry)
+        command = sockets.push("slash_commands",
+                               command_form("/define", "ARR", slack_api.response_url("arr")))
+        sockets.wait_for_ack(command)
+        [answer] = slack_api.wait_for("response/arr", timeout=60)
+        assert "Annual Recurring Revenue (ARR)" in answer.body["text"]
+        assert answer.body["response_type"] == "ephemeral"
+        assert len(slack_api.calls_to("chat.postMessage")) == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        sockets.stop()
+
+
+def _wait_connected(sockets: SocketModeStandIn, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"ssot serve exited: {server.stdout.read()[-2000:]}")
+        try:
+            sockets.wait_connected(timeout=0.5)
+            return
+        except AssertionError:
+            continue
+    pytest.fail("ssot serve did not connect over Socket Mode")
 
 
 def _free_port() -> int:

@@ -22,7 +22,7 @@ from bot.state.store import StateStore
 from bot.state.sync import sync
 from tests.conftest import GLOSSARY, ROOT
 from tests.slack_requests import SlackSender, message_event
-from tests.slack_standin import SlackStandIn
+from tests.slack_standin import Reply, SlackStandIn
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 OWNER = "U0OWNER"  # the one glossary owner (SSOT_OWNERS)
@@ -297,6 +297,35 @@ def test_a_restricted_metric_is_refused_outside_its_channels(running):
     running.slack.command("/metric", "cac this quarter", running.api.response_url("cac"))
     [reply] = running.api.wait_for("response/cac")
     assert "restricted to #finance" in texts(reply)
+
+
+def ask_cac(running: Running, channel: str, user: str) -> str:
+    """What a person sees after asking for CAC with an @mention in a channel."""
+    before = len(running.api.calls_to("chat.postMessage"))
+    running.slack.event({"type": "app_mention", "user": user, "channel": channel,
+                         "ts": f"1700000300.{before:06d}", "text": "<@UBOT> cac last quarter"})
+    return texts(running.api.wait_for("chat.postMessage", before + 1)[before])
+
+
+def test_a_restricted_metric_is_answered_in_its_channel_and_to_its_user_groups(running):
+    running.api.channels.update({"C0FIN": "finance", "C0GENERAL": "general"})
+    running.api.user_groups["finance"] = ["U0FINN"]
+    in_channel = ask_cac(running, "C0FIN", "U0ALICE")
+    assert "Customer acquisition cost (CAC)" in in_channel and "Show SQL" in in_channel
+    assert "restricted" not in in_channel
+    assert "Show SQL" in ask_cac(running, "C0GENERAL", "U0FINN")  # a finance member
+    assert "restricted to #finance" in ask_cac(running, "C0GENERAL", "U0ALICE")
+    # Looked up once and kept: a question does not cost a Web API call each time.
+    assert len(running.api.calls_to("usergroups.list")) == 1
+    assert len(running.api.calls_to("conversations.info")) == 2
+
+
+def test_user_groups_that_cannot_be_listed_grant_nothing(running):
+    running.api.channels.update({"C0FIN": "finance", "C0GENERAL": "general"})
+    running.api.user_groups["finance"] = ["U0FINN"]
+    running.api.script("usergroups.list", Reply(200, {"ok": False, "error": "missing_scope"}))
+    assert "restricted to #finance" in ask_cac(running, "C0GENERAL", "U0FINN")
+    assert "Show SQL" in ask_cac(running, "C0FIN", "U0FINN")
 
 
 def test_missing_credentials_name_the_variable(kb, tmp_path):

@@ -26,7 +26,8 @@ def test_manifest_matches_the_listeners(name):
     events = set(settings["event_subscriptions"]["bot_events"])
     assert {"app_mention", "message.im", "app_home_opened"} <= events
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"app_mentions:read", "chat:write", "commands", "im:history"} <= scopes
+    assert {"app_mentions:read", "chat:write", "commands", "im:history", "channels:read",
+            "usergroups:read"} <= scopes
     assert settings["interactivity"]["is_enabled"] is True
     socket = settings["socket_mode_enabled"]
     assert socket is (name == "manifest.socket-mode.yml")

@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack import actions, commands, events, home, shortcuts
+from bot.slack.audience import SlackAudiences
 from bot.slack.background import Background
 from bot.slack.keepalive import KeepAliveWebClient
 from bot.slack.once import once_per_event
@@ -52,7 +53,8 @@ def create_app(settings: Settings, services: Services, store: StateStore, *,
     app.middleware(_shared_client(client))
     app.middleware(background.middleware)
     app.middleware(once_per_event(store, ThreadPoolExecutor(2, thread_name_prefix="slack-claim")))
-    replies = Replies(services, store, settings.docs_base_url, settings.owners)
+    replies = Replies(services, store, settings.docs_base_url, settings.owners,
+                      audience=SlackAudiences(client).audience)
     for module in (events, commands, actions, shortcuts, home):
         module.register(app, replies, background)
     return app

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from slack_sdk.models.blocks import Block
@@ -60,17 +61,20 @@ class Replies:
     """Every reply the Slack app sends, built from `Services` and the state store."""
 
     def __init__(self, services: Services, store: StateStore,
-                 docs_base_url: str | None = None, owners: frozenset[str] = frozenset()) -> None:
+                 docs_base_url: str | None = None, owners: frozenset[str] = frozenset(),
+                 audience: Callable[[Where], Audience] | None = None) -> None:
         self.services = services
         self.store = store
         self.docs_base_url = docs_base_url
         self.owners = owners  # Slack user ids of the glossary owners (SSOT_OWNERS)
+        # Channel names and user groups, looked up in Slack (see bot/slack/audience.py).
+        self.audience = audience or (lambda where: where.audience)
 
     def ask(self, text: str, where: Where, *, shareable: bool = False) -> Reply:
         """A question in plain words."""
         asked = Asked(via="ask", text=text)
         try:
-            answer = self.services.ask(text, where.audience)
+            answer = self.services.ask(text, self.audience(where))
         except UserFacingError as exc:
             return message(str(exc))
         return self._reply(answer, asked, where, shareable)
@@ -109,7 +113,7 @@ class Replies:
             return message("Usage: `/metric ID-or-question [period] [by DIM] [where DIM=VALUE]`,"
                            " e.g. `/metric pipeline coverage this quarter by segment`.")
         try:
-            answer = self.services.metric(text, where.audience)
+            answer = self.services.metric(text, self.audience(where))
         except UserFacingError as exc:
             return message(str(exc))
         return self._reply(answer, Asked(via="metric", text=text), where, shareable)
@@ -153,7 +157,7 @@ class Replies:
         if not self.store.autoanswer(where.channel):
             return None
         try:
-            answer = self.services.ask(text, where.audience)
+            answer = self.services.ask(text, self.audience(where))
         except UserFacingError:
             return None
         reply = self._reply(answer, Asked(via="ask", text=text), where, False, record=False)
