@@ -83,6 +83,21 @@ class SentenceTransformerEmbedder:
         return out
 
 
+def one_core_per_answer() -> None:
+    """Make the calling thread run the model on one core (a server's answering threads).
+
+    A question is a few small matrix products. Split over every core, each product ends at a
+    barrier where the model's threads wait for one another; when the server's other threads
+    (the HTTP acknowledgement, the database write beside it) take a core meanwhile, every
+    barrier waits for them, and the question takes half as long again. On one core per
+    answer nothing waits, and concurrent answers run side by side instead. The setting is
+    per thread, so command-line use and index builds keep every core.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def native_bfloat16() -> bool:
     """Whether this CPU multiplies bfloat16 matrices in hardware (AMX or AVX-512 BF16)."""
     import torch

@@ -21,8 +21,10 @@ log = logging.getLogger(__name__)
 class Background:
     """A bounded pool for the work behind acknowledgements, which yields to acknowledgements."""
 
-    def __init__(self, workers: int = 4, yield_s: float = 1.0) -> None:
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="slack-work")
+    def __init__(self, workers: int = 4, yield_s: float = 1.0,
+                 initializer: Callable[[], None] | None = None) -> None:
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="slack-work",
+                                        initializer=initializer)
         self._yield_s = yield_s
         self._dispatching = 0
         self._quiet = threading.Condition()
