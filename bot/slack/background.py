@@ -1,8 +1,9 @@
 """Acknowledge first, work after: Slack retries anything not acknowledged within 3 seconds.
 
 Every listener is `acked(background, work)`: Bolt calls it, it acks, and `work` runs on a
-small pool once no request is being dispatched (or after `yield_s` at the latest), so a burst
-of requests is acknowledged before any answer competes with it for the interpreter.
+small pool once no request is being dispatched and no burst of requests is arriving (or after
+`yield_s` at the latest), so a burst is acknowledged before any answer competes with it for
+the interpreter. A request on its own is answered at once.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,18 +24,23 @@ log = logging.getLogger(__name__)
 class Background:
     """A bounded pool for the work behind acknowledgements, which yields to acknowledgements."""
 
-    def __init__(self, workers: int = 4, yield_s: float = 1.0,
+    def __init__(self, workers: int = 4, yield_s: float = 1.0, burst_s: float = 0.02,
                  initializer: Callable[[], None] | None = None) -> None:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="slack-work",
                                         initializer=initializer)
         self._yield_s = yield_s
+        # Three or more requests this close together are a burst: answers wait until it passes.
+        # (Two is a person asking twice quickly, and is not kept waiting.)
+        self._burst_s = burst_s
         self._dispatching = 0
+        self._arrivals: deque[float] = deque(maxlen=8)
         self._quiet = threading.Condition()
 
     def middleware(self, next: Callable[[], BoltResponse]) -> BoltResponse:
         """Bolt middleware counting the requests being dispatched (the acks in progress)."""
         with self._quiet:
             self._dispatching += 1
+            self._arrivals.append(time.monotonic())
         try:
             return next()
         finally:
@@ -46,13 +54,23 @@ class Background:
         self._pool.submit(self._run, work, kwargs)
 
     def _run(self, work: Callable[..., None], kwargs: dict) -> None:
-        with self._quiet:
-            self._quiet.wait_for(lambda: self._dispatching == 0, timeout=self._yield_s)
+        self._wait_for_quiet()
         try:
             work(**kwargs)
         except Exception:
             # The pool is the outermost frame of this work: without this the error is lost.
             log.exception("Slack listener %s failed", getattr(work, "__name__", work))
+
+    def _wait_for_quiet(self) -> None:
+        deadline = time.monotonic() + self._yield_s
+        with self._quiet:
+            while (now := time.monotonic()) < deadline:
+                if self._dispatching:
+                    self._quiet.wait(deadline - now)
+                elif sum(now - t < self._burst_s for t in self._arrivals) > 2:
+                    self._quiet.wait(min(self._burst_s / 4, deadline - now))
+                else:
+                    return
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)
