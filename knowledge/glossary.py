@@ -52,9 +52,10 @@ def check_directory(root: Path, metric_ids: Iterable[str] | None = None,
     return Glossary.from_documents(root, loaded.terms, loaded.guides), []
 
 
-def load_glossary(root: Path, metric_ids: Iterable[str] | None = None) -> Glossary:
+def load_glossary(root: Path, metric_ids: Iterable[str] | None = None,
+                  memo: FileMemo | None = None) -> Glossary:
     """Load a glossary that must be valid; raises ContentError listing every issue."""
-    glossary, issues = check_directory(root, metric_ids)
+    glossary, issues = check_directory(root, metric_ids, memo)
     if glossary is None:
         raise ContentError(issues)
     return glossary

@@ -69,8 +69,7 @@ class SearchIndex:
         if dense is None:
             dense, stats = _build_dense(chunks, digests, embedder, cache_dir, corpus, on_embed,
                                         memo)
-        return cls(chunks, dense, memo.lexical.build({c.digest: c.text for c in chunks}, digests),
-                   stats)
+        return cls(chunks, dense, memo.lexical.build(digests, [c.text for c in chunks]), stats)
 
     def search_dense(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         k = min(k, len(self.chunks))
@@ -124,7 +123,7 @@ def _build_dense(chunks, digests, embedder, cache_dir, corpus, on_embed, memo: I
         memo.vectors = EmbeddingCache(cache_dir, embedder.model_id, embedder.dimension)
     cache = memo.vectors
     missing = sorted({d for d in digests if cache is None or d not in cache})
-    texts = {c.digest: c.text for c in chunks}
+    texts = {d: c.text for d, c in zip(digests, chunks, strict=True)}
     done = 0
 
     def progress(count: int) -> None:

@@ -30,13 +30,13 @@ class LexicalBuilder:
         self._words: list[str] = []
         self._chunks: dict[str, np.ndarray] = {}  # chunk digest -> its words' ids
 
-    def build(self, texts: dict[str, str], order: list[str]) -> bm25s.BM25:
-        """An index whose document i is chunk `order[i]` (`texts`: chunk digest -> text)."""
-        fresh = [d for d in dict.fromkeys(order) if d not in self._chunks]
-        for digest, words in zip(fresh, tokenize([texts[d] for d in fresh]), strict=True):
+    def build(self, digests: list[str], texts: list[str]) -> bm25s.BM25:
+        """An index whose document i is `texts[i]`, whose text hashes to `digests[i]`."""
+        fresh = {d: t for d, t in zip(digests, texts, strict=True) if d not in self._chunks}
+        for digest, words in zip(fresh, tokenize(list(fresh.values())), strict=True):
             self._chunks[digest] = np.array([self._id(w) for w in words], dtype=np.int64)
-        self._chunks = {d: self._chunks[d] for d in dict.fromkeys(order)}  # forget the removed
-        docs = [self._chunks[d] for d in order]
+        self._chunks = {d: self._chunks[d] for d in digests}  # forget the removed
+        docs = [self._chunks[d] for d in digests]
         flat = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
         # Renumber the words in use 0..n-1, so removed chunks' words leave the vocabulary.
         used, local = np.unique(flat, return_inverse=True)

@@ -15,8 +15,8 @@ from rapidfuzz.distance import OSA
 from knowledge.answer import Answer, Ref, Source, Suggestion
 from knowledge.chunking import chunk_glossary
 from knowledge.embedding import Embedder
-from knowledge.errors import ContentError, UnknownTerm
-from knowledge.glossary import Glossary, Reload, check_directory
+from knowledge.errors import UnknownTerm
+from knowledge.glossary import Glossary, Reload, check_directory, load_glossary
 from knowledge.index import IndexMemo, SearchIndex
 from knowledge.loading import FileMemo, split_sections
 from knowledge.models import Guide, Term
@@ -57,10 +57,7 @@ class KnowledgeBase:
         self._reloading = threading.Lock()
         self._files = FileMemo()
         self._indexed = IndexMemo()
-        glossary, issues = check_directory(root, metric_ids(), self._files)
-        if glossary is None:
-            raise ContentError(issues)
-        self._snapshot = self._build(glossary, on_embed)
+        self._snapshot = self._build(load_glossary(root, metric_ids(), self._files), on_embed)
 
     @property
     def glossary(self) -> Glossary:
