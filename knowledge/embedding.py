@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -58,8 +59,18 @@ class SentenceTransformerEmbedder:
         self.dimension = int(self._model.get_embedding_dimension())
         self.bulk_bfloat16 = (device == "cpu" and native_bfloat16()) if bulk_bfloat16 is None \
             else bulk_bfloat16
+        # Questions are encoded on this one thread, whichever thread asks them. A server
+        # answers on a pool of threads, and torch keeps per-thread state for each thread that
+        # calls it: the same questions took 20 ms from four rotating threads and 14 ms from
+        # one. Bulk encodes (index builds) stay on their caller, which can interrupt them.
+        self._questions = ThreadPoolExecutor(1, thread_name_prefix="encode")
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        if len(texts) < self.bulk_min:
+            return self._questions.submit(self._encode, texts, progress).result()
+        return self._encode(texts, progress)
+
+    def _encode(self, texts: Sequence[str], progress: Progress | None) -> np.ndarray:
         import torch
 
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -81,21 +92,6 @@ class SentenceTransformerEmbedder:
                 if progress:
                     progress(len(rows))
         return out
-
-
-def one_core_per_answer() -> None:
-    """Make the calling thread run the model on one core (a server's answering threads).
-
-    A question is a few small matrix products. Split over every core, each product ends at a
-    barrier where the model's threads wait for one another; when the server's other threads
-    (the HTTP acknowledgement, the database write beside it) take a core meanwhile, every
-    barrier waits for them, and the question takes half as long again. On one core per
-    answer nothing waits, and concurrent answers run side by side instead. The setting is
-    per thread, so command-line use and index builds keep every core.
-    """
-    import torch
-
-    torch.set_num_threads(1)
 
 
 def native_bfloat16() -> bool:

@@ -37,3 +37,14 @@ def test_bfloat16_index_vectors_rank_like_float32_ones(model):
     assert model.bulk_bfloat16 and float(np.min(np.sum(fast * exact, axis=1))) > 0.999
     question = model.encode(["how many hours does sales have to accept an mql"])[0]
     assert int(np.argmax(fast @ question)) == int(np.argmax(exact @ question)) == 2
+
+
+def test_questions_asked_from_many_threads_each_get_their_own_vector(model):
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = TEXTS[:5] * 4
+    alone = [model.encode([q])[0] for q in questions]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda q: model.encode([q])[0], questions))
+    for q, a, b in zip(questions, alone, together, strict=True):
+        assert float(a @ b) > 0.9999, q

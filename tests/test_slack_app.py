@@ -90,6 +90,31 @@ def test_health_and_url_verification(running):
     assert status == 200 and "c-123" in text
 
 
+def test_other_paths_methods_and_oversized_bodies_are_refused_without_dispatch(running):
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(running.base_url)
+
+    def request(method: str, path: str, body: bytes = b"") -> int:
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+        try:
+            conn.request(method, path, body=body)
+            return conn.getresponse().status
+        finally:
+            conn.close()
+
+    assert request("GET", "/slack/events") == 405
+    assert request("POST", "/other") == 404
+    assert request("POST", "/slack/events", b"x" * 1_000_001) == 413
+    # A signed request that is too large is refused the same way, and answered by nothing.
+    status, _ = running.slack.command("/define", "mql " + "x" * 1_000_000,
+                                      running.api.response_url("big"))
+    assert status == 413
+    time.sleep(0.3)
+    assert not running.api.calls_to("response/big")
+
+
 def test_define_answers_ephemerally_through_the_response_url(running):
     url = running.api.response_url("define")
     status, body = running.slack.command("/define", "mql", url)

@@ -22,7 +22,6 @@ from bot.slack.keepalive import KeepAliveWebClient
 from bot.slack.once import once_per_event
 from bot.slack.replies import Replies
 from bot.state.store import StateStore
-from knowledge.embedding import one_core_per_answer
 
 WORKERS = 4
 
@@ -50,7 +49,7 @@ def create_app(settings: Settings, services: Services, store: StateStore, *,
         # Listeners only ack before the HTTP response; `Background` runs the work after it.
         process_before_response=True,
     )
-    background = Background(WORKERS, initializer=one_core_per_answer)
+    background = Background(WORKERS)
     app.middleware(_shared_client(client))
     app.middleware(background.middleware)
     app.middleware(once_per_event(store, ThreadPoolExecutor(2, thread_name_prefix="slack-claim")))

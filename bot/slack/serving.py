@@ -1,100 +1,93 @@
-"""Run the app: a threaded HTTP server (`POST /slack/events`, `GET /healthz`) or Socket Mode."""
+"""Run the app: an HTTP server (`POST /slack/events`, `GET /healthz`) or Socket Mode.
+
+Over HTTP the app runs under uvicorn, on one event loop with a C HTTP parser. Bolt's
+dispatch only verifies, routes and acknowledges (the answers run on `Background`'s threads),
+so it runs on the loop itself: a burst of requests costs a parse and a dispatch each, with no
+hand-off to a thread between them. The one dispatch that waits on something is a redelivered
+event, which waits for its claim in the state store (`once.py`): it runs on a thread.
+"""
 
 from __future__ import annotations
 
-import logging
-import queue
+import asyncio
+import socket
 import threading
-from collections.abc import Iterable
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from collections.abc import Awaitable, Callable
 
+import uvicorn
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
-log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY = 1_000_000
+RETRY_HEADER = "x-slack-retry-num"
+
+Receive = Callable[[], Awaitable[dict]]
+Send = Callable[[dict], Awaitable[None]]
 
 
-def wsgi_app(app: App):
-    """The WSGI callable: Bolt's own request dispatch behind two routes."""
+def asgi_app(app: App) -> Callable[[dict, Receive, Send], Awaitable[None]]:
+    """The ASGI callable: Bolt's own request dispatch behind two routes."""
 
-    def handle(environ: dict, start_response) -> Iterable[bytes]:
-        method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+    async def handle(scope: dict, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return None
+        method, path = scope["method"], scope["path"]
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
-            return _send(start_response, 200, b"ok")
+            return await _send(send, 200, b"ok")
         if path != EVENTS_PATH:
-            return _send(start_response, 404, b"not found")
+            return await _send(send, 404, b"not found")
         if method != "POST":
-            return _send(start_response, 405, b"method not allowed")
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        if length > MAX_BODY:
-            return _send(start_response, 413, b"too large")
-        body = environ["wsgi.input"].read(length).decode("utf-8", errors="replace")
-        response = app.dispatch(BoltRequest(body=body, query=environ.get("QUERY_STRING", ""),
-                                            headers=_headers(environ)))
-        headers = [(k, v) for k, values in response.headers.items() for v in values]
-        start_response(f"{response.status} {_REASONS.get(response.status, 'OK')}", headers)
-        return [response.body.encode("utf-8") if isinstance(response.body, str)
-                else response.body]
+            return await _send(send, 405, b"method not allowed")
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        body = await _body(receive, int(headers.get("content-length") or 0))
+        if body is None:
+            return await _send(send, 413, b"too large")
+        request = BoltRequest(body=body.decode("utf-8", errors="replace"),
+                              query=scope["query_string"].decode("latin-1"), headers=headers)
+        if RETRY_HEADER in headers:
+            response = await asyncio.get_running_loop().run_in_executor(
+                None, app.dispatch, request)
+        else:
+            response = app.dispatch(request)
+        content = (response.body.encode("utf-8") if isinstance(response.body, str)
+                   else response.body)
+        await send({"type": "http.response.start", "status": response.status, "headers": [
+            (k.encode("latin-1"), v.encode("latin-1"))
+            for k, values in response.headers.items() if k.lower() != "content-length"
+            for v in values] + [(b"content-length", str(len(content)).encode())]})
+        await send({"type": "http.response.body", "body": content})
+        return None
 
     return handle
 
 
-class PooledServer(WSGIServer):
-    """A fixed pool of handler threads fed by the accept loop.
+class HttpServer:
+    """uvicorn on a socket bound at construction, so port 0 is known before serving."""
 
-    A thread per connection makes the accept loop start a thread, and wait for it to run,
-    for every request: under a burst that queues the later acknowledgements behind thread
-    start-ups. Pre-started threads take accepted sockets from a queue instead.
-    """
+    def __init__(self, app: App, host: str, port: int) -> None:
+        self._socket = socket.create_server((host, port), backlog=1024)
+        self.server_port = self._socket.getsockname()[1]
+        self._server = uvicorn.Server(uvicorn.Config(
+            asgi_app(app), lifespan="off", access_log=False, log_config=None))
 
-    # A burst of simultaneous connections must queue in the kernel, not be refused.
-    request_queue_size = 1024
-    threads = 32
-    socket_timeout_s = 10.0  # a client that stops sending frees its handler thread
+    def serve_forever(self) -> None:
+        self._server.run(sockets=[self._socket])
 
-    def server_activate(self) -> None:
-        super().server_activate()
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        for n in range(self.threads):
-            threading.Thread(target=self._work, daemon=True, name=f"http-{n}").start()
+    def shutdown(self) -> None:
+        self._server.should_exit = True
 
-    def process_request(self, request, client_address) -> None:
-        self._queue.put((request, client_address))
-
-    def _work(self) -> None:
-        while True:
-            request, client_address = self._queue.get()
-            try:
-                request.settimeout(self.socket_timeout_s)
-                self.finish_request(request, client_address)
-            except Exception:
-                self.handle_error(request, client_address)
-            finally:
-                self.shutdown_request(request)
-
-    def handle_error(self, request, client_address) -> None:
-        # A client that hung up or timed out is routine; Bolt logs its own errors.
-        log.info("connection from %s failed", client_address[0], exc_info=True)
+    def server_close(self) -> None:
+        self._socket.close()
 
 
-class QuietHandler(WSGIRequestHandler):
-    # Buffered: wsgiref writes the status line and each header separately, one syscall each.
-    wbufsize = 64 * 1024
-
-    def log_message(self, format: str, *args) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
-
-
-def http_server(app: App, host: str = "0.0.0.0", port: int = 3000) -> PooledServer:
+def http_server(app: App, host: str = "0.0.0.0", port: int = 3000) -> HttpServer:
     """A bound (not yet serving) HTTP server; port 0 picks a free one."""
-    return make_server(host, port, wsgi_app(app), server_class=PooledServer,
-                       handler_class=QuietHandler)
+    return HttpServer(app, host, port)
 
 
-def serve_in_thread(server: PooledServer) -> threading.Thread:
+def serve_in_thread(server: HttpServer) -> threading.Thread:
     """Serve from a daemon thread (tests, benchmarks); stop with `server.shutdown()`."""
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="slack-http")
     thread.start()
@@ -108,19 +101,23 @@ def serve_socket_mode(app: App, app_token: str) -> None:
     SocketModeHandler(app, app_token).start()
 
 
-def _headers(environ: dict) -> dict[str, str]:
-    headers = {key[5:].replace("_", "-").lower(): value
-               for key, value in environ.items() if key.startswith("HTTP_")}
-    if environ.get("CONTENT_TYPE"):
-        headers["content-type"] = environ["CONTENT_TYPE"]
-    return headers
+async def _body(receive: Receive, declared: int) -> bytes | None:
+    """The request body, or None once it is over MAX_BODY (declared or actually sent)."""
+    if declared > MAX_BODY:
+        return None
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
 
 
-def _send(start_response, status: int, body: bytes) -> list[bytes]:
-    start_response(f"{status} {_REASONS[status]}", [("Content-Type", "text/plain"),
-                                                     ("Content-Length", str(len(body)))])
-    return [body]
-
-
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-            405: "Method Not Allowed", 413: "Payload Too Large", 500: "Internal Server Error"}
+async def _send(send: Send, status: int, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
