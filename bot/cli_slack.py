@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from typing import Annotated
 
 import typer
@@ -48,7 +49,11 @@ def serve(
     _freeze_startup_objects()
     try:
         if http:
-            server = http_server(app, host, port)
+            try:
+                server = http_server(app, host, port)
+            except OSError as exc:
+                reason = os.strerror(exc.errno) if exc.errno else str(exc)
+                raise fail(f"cannot listen on {host}:{port}: {reason}", 1) from None
             out.print(f"serving Slack on http://{host}:{server.server_port}/slack/events "
                       "(health: /healthz)")
             server.serve_forever()

@@ -66,6 +66,22 @@ def test_serve_http_answers_signed_commands_and_syncs_at_start(kb, slack_api, tm
         server.wait(timeout=30)
 
 
+def test_a_port_in_use_is_a_one_line_error(kb, slack_api, tmp_path):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = clean_env(SLACK_BOT_TOKEN="xoxb-serve", SLACK_SIGNING_SECRET=SECRET,
+                        SLACK_API_BASE_URL=slack_api.api_url, SSOT_CACHE_DIR=str(kb.cache_dir),
+                        DATABASE_URL=f"sqlite:///{tmp_path / 'state.db'}")
+        done = subprocess.run([SSOT, "serve", "--http", "--host", "127.0.0.1", "--port",
+                               str(port)], env=env, cwd=ROOT, capture_output=True, text=True,
+                              timeout=300)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+
+
 def test_serve_socket_mode_answers_over_the_apps_own_connection(kb, slack_api, tmp_path):
     sockets = SocketModeStandIn().start()
     slack_api.socket_url = sockets.url
