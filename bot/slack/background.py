@@ -24,10 +24,8 @@ log = logging.getLogger(__name__)
 class Background:
     """A bounded pool for the work behind acknowledgements, which yields to acknowledgements."""
 
-    def __init__(self, workers: int = 4, yield_s: float = 1.0, burst_s: float = 0.02,
-                 initializer: Callable[[], None] | None = None) -> None:
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="slack-work",
-                                        initializer=initializer)
+    def __init__(self, workers: int = 4, yield_s: float = 1.0, burst_s: float = 0.02) -> None:
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="slack-work")
         self._yield_s = yield_s
         # Three or more requests this close together are a burst: answers wait until it passes.
         # (Two is a person asking twice quickly, and is not kept waiting.)
