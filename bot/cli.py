@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -114,11 +116,15 @@ def _define_as_of(term: str, day: str):
     from bot.cli_state import open_store
     from bot.state.as_of import answer_as_of
     from bot.state.errors import NotRecorded
+    from metrics.errors import BadRequest
+    from metrics.periods import check_day
 
     try:
-        on = dt.date.fromisoformat(day)
+        on = check_day(dt.date.fromisoformat(day))
     except ValueError:
         raise fail(f"--as-of: '{day}' is not a date like 2025-03-01", 2) from None
+    except BadRequest as exc:
+        raise fail(f"--as-of: {exc}", 2) from None
     try:
         return answer_as_of(open_store(), term, on, settings_or_exit().docs_base_url)
     except NotRecorded as exc:
@@ -254,4 +260,22 @@ _register_command_groups()
 
 
 def main() -> None:
-    app()
+    """`ssot`: anything unexpected is one line on stderr and exit 1, never a traceback.
+
+    Set SSOT_DEBUG=1 to see the traceback as well.
+    """
+    # Commands report problems as one line; what the library logs is for `ssot serve`, which
+    # sets up its own logging.
+    logging.getLogger().addHandler(logging.NullHandler())
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("SSOT_DEBUG"):
+            raise
+        reason = (str(exc).strip().splitlines() or [""])[0][:300]
+        err.print(f"error: {type(exc).__name__}: {reason} (SSOT_DEBUG=1 shows where)",
+                  markup=False, soft_wrap=True)
+        sys.exit(1)

@@ -23,3 +23,10 @@ def settings_or_exit() -> Settings:
         return get_settings()
     except ValueError as exc:
         raise fail(f"bad configuration: {exc}".replace("\n", " "), 2) from None
+
+
+def within(value: int, option: str, low: int, high: int) -> int:
+    """`value` when it lies in low..high, else a one-line usage error naming the option."""
+    if not low <= value <= high:
+        raise fail(f"{option} must be from {low:,} to {high:,}, got {value}", 2)
+    return value

@@ -43,7 +43,7 @@ def demo_data(
             bar.update(task, description=table, completed=done, total=total)
 
         try:
-            report = generate(out_ or settings.warehouse_url, on_progress=on_progress, **request)
+            report = generate(out_ or settings.warehouse, on_progress=on_progress, **request)
         except BadRequest as exc:
             raise fail(str(exc), 2) from None
         except GenerationFailed as exc:

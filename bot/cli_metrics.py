@@ -12,6 +12,7 @@ from rich.table import Table
 from bot.cli_common import err, fail, out, settings_or_exit
 from metrics.audience import Audience
 from metrics.errors import BadRequest, DefinitionError, MetricUserError, UnknownMetric
+from metrics.periods import check_day
 
 Period = Annotated[str | None, typer.Option("--period", "-p", help="e.g. last_quarter, 2026-Q3, "
                                             "2026-05, ytd, 2026-01-01..2026-03-31.")]
@@ -41,15 +42,33 @@ def _engine(as_of: str | None = None):
     settings = settings_or_exit()
     if as_of:
         try:
-            settings = settings.model_copy(update={"as_of": dt.date.fromisoformat(as_of)})
+            day = check_day(dt.date.fromisoformat(as_of))
         except ValueError:
             raise fail(f"--as-of '{as_of}' is not a date like 2026-03-31", 2) from None
+        except BadRequest as exc:
+            raise fail(f"--as-of: {exc}", 2) from None
+        settings = settings.model_copy(update={"as_of": day})
+    _configured_warehouse_exists(settings)
     try:
         return build_metrics(settings, _terms(settings), err)
     except DefinitionError as exc:
         raise _bad_definitions(exc) from None
     except MetricUserError as exc:
         raise fail(str(exc), 2) from None
+
+
+def _configured_warehouse_exists(settings) -> None:
+    """A configured DuckDB file that is missing is an error, never replaced by demo data."""
+    from metrics.warehouse import duckdb_path
+
+    try:
+        path = duckdb_path(settings.warehouse)
+    except MetricUserError as exc:
+        raise fail(f"WAREHOUSE_URL: {exc}", 2) from None
+    if not settings.demo and path is not None and not path.exists():
+        raise fail(f"the warehouse {path} (WAREHOUSE_URL) does not exist; nothing was "
+                   f"computed. `ssot demo-data --out {path}` writes a demo warehouse there "
+                   "if that is what you want", 1)
 
 
 def _where(pairs: list[str] | None) -> dict[str, str]:
@@ -110,7 +129,7 @@ def metric(
         if result.period else None,
         "rows": [{**row.dimensions, "value": row.value} for row in result.rows],
         "target": result.target.model_dump(mode="json") if result.target else None,
-        "sql": result.sql,
+        "sql": result.sql, "demo": result.demo,
     }))
 
 

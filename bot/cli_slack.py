@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_common import err, fail, out, settings_or_exit
+from bot.cli_common import err, fail, out, settings_or_exit, within
 
 
 def register(app: typer.Typer) -> None:
@@ -26,11 +26,14 @@ def serve(
     """Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, or HTTP with --http."""
     from slack_bolt.error import BoltError
 
+    from bot.health import Health
     from bot.slack.app import SlackConfigError, create_app, required
     from bot.slack.serving import http_server, serve_socket_mode
 
-    logging.basicConfig(level=logging.INFO,
+    logging.basicConfig(level=logging.INFO, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if http:
+        within(port, "--port", 0, 65535)  # 0: any free port
     settings = settings_or_exit()
     try:
         app_token = None if http else required(settings.slack_app_token, "SLACK_APP_TOKEN")
@@ -45,17 +48,18 @@ def serve(
         app = create_app(settings, services, store, socket_mode=not http)
     except BoltError as exc:
         raise fail(f"could not reach Slack at {settings.slack_api_base_url}: {exc}", 1) from None
-    stop = _start_background(settings, services, store, app.client)
+    health = Health()
+    stop = _start_background(settings, services, store, app.client, health)
     _freeze_startup_objects()
     try:
         if http:
             try:
-                server = http_server(app, host, port)
+                server = http_server(app, host, port, _ready(settings, services, store, health))
             except OSError as exc:
                 reason = os.strerror(exc.errno) if exc.errno else str(exc)
                 raise fail(f"cannot listen on {host}:{port}: {reason}", 1) from None
             out.print(f"serving Slack on http://{host}:{server.server_port}/slack/events "
-                      "(health: /healthz)")
+                      "(health: /healthz, readiness: /readyz)")
             server.serve_forever()
         else:
             out.print("connecting to Slack over Socket Mode")
@@ -89,12 +93,22 @@ def _store(settings):
         raise fail(f"cannot open the state database: {str(exc).splitlines()[0]}") from None
 
 
-def _start_background(settings, services, store, client):
-    """Sync and deliver notifications every SSOT_SYNC_INTERVAL_S, and keep the values shown
-    beside definitions warm every SSOT_CURRENT_VALUE_REFRESH_S; returns one function to stop."""
+def _ready(settings, services, store, health):
+    """What `/readyz` runs: the background loop, the state store and the warehouse."""
+    from bot.health import readiness, report
+
+    engine = services.metrics
+    probe = engine.ping if engine is not None else None
+    return lambda: report(readiness(health, store, settings.sync_interval_s, probe))
+
+
+def _start_background(settings, services, store, client, health):
+    """Sync, reload and deliver notifications every SSOT_SYNC_INTERVAL_S, and keep the values
+    shown beside definitions warm every SSOT_CURRENT_VALUE_REFRESH_S; returns one function to
+    stop."""
     from bot.state.runner import start_background
 
-    stops = [start_background(settings, store, client)]
+    stops = [start_background(settings, store, client, services, health)]
     if services.current_values is not None:
         stops.append(services.current_values.keep_warm(settings.current_value_refresh_s))
 

@@ -7,8 +7,13 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from bot.cli_common import err, fail, out, settings_or_exit
+from bot.cli_common import err, fail, out, settings_or_exit, within
+
+# The most rows a --limit may ask for: no list is read beyond it, and a number past the
+# database's integer range fails inside its driver.
+MOST = 1000
 
 
 def open_store():
@@ -60,11 +65,12 @@ def sync_command(
 
 
 def notify_command(
-    limit: Annotated[int, typer.Option(min=1, help="Most notifications to post.")] = 1000,
+    limit: Annotated[int, typer.Option(help="Most notifications to post (1 to 1,000).")] = 1000,
 ) -> None:
     """Post every pending notification to Slack; exit 1 if some could not be delivered."""
-    from bot.state.delivery import deliver_pending, notification_client, undelivered
+    from bot.state.delivery import deliver_pending, failing, notification_client, undelivered
 
+    within(limit, "--limit", 1, MOST)
     settings = settings_or_exit()
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     if not token:
@@ -81,21 +87,26 @@ def notify_command(
         for channel, status, attempts, error in undelivered(store, limit=10):
             err.print(f"{status}: {channel} after {attempts} attempt(s): {error or '-'}",
                       markup=False, soft_wrap=True)
+    # Failed rows are never retried: until someone acts, the channel hears nothing.
+    for channel, why in failing(store).items():
+        err.print(f"notifications to {channel} are failing: {why}", markup=False,
+                  soft_wrap=True)
     if report.pending or report.failed:
         raise typer.Exit(1)
 
 
 def gaps_command(
-    limit: Annotated[int, typer.Option(min=1, help="How many questions to list.")] = 20,
+    limit: Annotated[int, typer.Option(help="How many questions to list (1 to 1,000).")] = 20,
 ) -> None:
     """The most-asked questions the glossary could not answer (or answered unhelpfully)."""
-    gaps = open_store().gaps(limit)
+    gaps = open_store().gaps(within(limit, "--limit", 1, MOST))
     if not gaps:
         out.print("no unanswered questions recorded")
         return
     table = Table("asked", "last asked", "question", box=None)
     for gap in gaps:
-        table.add_row(str(gap.count), f"{gap.last_asked:%Y-%m-%d %H:%M}", gap.question)
+        # What people typed, shown as typed: "[/x]" is not markup to interpret.
+        table.add_row(str(gap.count), f"{gap.last_asked:%Y-%m-%d %H:%M}", Text(gap.question))
     out.print(table)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.prompt import Prompt
 
 from bot.render_text import render_answer
@@ -13,8 +14,8 @@ from knowledge.service import KnowledgeBase
 HELP = (
     "Ask anything about our revenue terms, e.g. [bold]what is an MQL?[/], "
     "[bold]who owns pipeline coverage[/], [bold]exit criteria for the proposal stage[/].\n"
-    "Commands: [bold]/define TERM[/]  [bold]/metric ID-or-question [period] [by DIM] "
-    "[where DIM=VALUE][/]  [bold]/reload[/] (re-read the glossary)  [bold]/help[/]  "
+    "Commands: [bold]/define TERM[/]  [bold]/metric ID-or-question \\[period] \\[by DIM] "
+    "\\[where DIM=VALUE][/]  [bold]/reload[/] (re-read the glossary)  [bold]/help[/]  "
     "[bold]/quit[/]"
 )
 
@@ -39,7 +40,11 @@ def run_console(services: Services | KnowledgeBase, console: Console) -> None:
 
 
 def respond(services: Services | KnowledgeBase, line: str):
-    """One console turn: a command or a question, rendered; user errors become a message."""
+    """One console turn: a command or a question, rendered; user errors become a message.
+
+    Strings returned here are rich markup: whatever the user typed is escaped into them, so
+    `/define [/x]` is a term nobody defined, not a closing tag.
+    """
     if isinstance(services, KnowledgeBase):
         services = Services(knowledge=services)
     command, _, rest = line.partition(" ")
@@ -53,18 +58,18 @@ def respond(services: Services | KnowledgeBase, line: str):
         if command == "/reload":
             return _reload(services.knowledge)
         if command.startswith("/"):
-            return f"[red]unknown command {command}[/]. {HELP}"
+            return f"[red]unknown command {escape(command)}[/]. {HELP}"
         return render_answer(services.ask(line))
     except UserFacingError as exc:
         message = str(exc)
         if getattr(exc, "suggestions", None):
             message += f" Did you mean: {', '.join(exc.suggestions)}?"
-        return f"[red]{message}[/]"
+        return f"[red]{escape(message)}[/]"
 
 
 def _reload(kb: KnowledgeBase) -> str:
     result = kb.reload()
     if result.accepted:
         return f"reloaded: {len(kb.glossary)} documents"
-    problems = "\n".join(map(str, result.issues))
+    problems = escape("\n".join(map(str, result.issues)))
     return f"[red]kept the last good glossary;[/] the new one has problems:\n{problems}"

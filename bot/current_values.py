@@ -61,6 +61,10 @@ class CurrentValues:
                 return entry.result
         return self._compute(plan, audience)
 
+    def forget(self) -> None:
+        """Drop every value: the definitions they were computed from have changed."""
+        self._entries = {}
+
     def refresh(self) -> None:
         """Recompute every value asked for so far, and every public one."""
         audiences = {m.id: PUBLIC for m in self.engine.catalog}

@@ -13,6 +13,7 @@ from bot.services import Services
 from bot.settings import Settings
 from knowledge.embedding import SentenceTransformerEmbedder
 from knowledge.service import KnowledgeBase
+from metrics.breaker import Breaker
 from metrics.catalog import load_catalog, metric_ids
 from metrics.engine import MetricEngine
 from metrics.errors import MetricError
@@ -57,21 +58,34 @@ def build_knowledge(settings: Settings, console: Console | None = None) -> Knowl
 
 def build_metrics(settings: Settings, terms: dict | None = None,
                   console: Console | None = None) -> MetricEngine:
-    """The metric engine over the configured warehouse (the demo one is made on first use)."""
+    """The metric engine over the configured warehouse (the demo one is made on first use).
+
+    Only the default embedded path is ever filled with demo data: a configured warehouse that
+    is missing is an error people see (metric answers say it cannot be opened), never
+    replaced by synthetic numbers.
+    """
     catalog = load_catalog(settings.metrics_dir, terms)
-    path = duckdb_path(settings.warehouse_url)
-    if path is not None and not path.exists():
+    path = duckdb_path(settings.warehouse)
+    demo = settings.demo
+    console = console or Console(stderr=True)
+    if demo and path is not None and not path.exists():
         try:
-            _make_demo_warehouse(path, settings, console or Console(stderr=True))
+            _make_demo_warehouse(path, settings, console)
         except (OSError, MetricError) as exc:
             # Definitions must keep working; metric answers will say the warehouse is missing.
-            (console or Console(stderr=True)).print(f"warning: no demo warehouse: {exc}")
+            console.print(f"warning: no demo warehouse: {exc}", markup=False)
+    elif path is not None and not path.exists():
+        console.print(f"warning: the warehouse {path} does not exist; metric questions will "
+                      "say so until it does (WAREHOUSE_URL)", markup=False)
 
     def calendar() -> Calendar:
         return Calendar(settings.as_of or dt.date.today(), settings.fiscal_year_start_month)
 
-    warehouse = open_warehouse(settings.warehouse_url, settings.warehouse_timeout_s)
-    return MetricEngine(catalog, warehouse, calendar, settings.currency)
+    warehouse = open_warehouse(settings.warehouse, settings.warehouse_timeout_s)
+    return MetricEngine(catalog, warehouse, calendar, settings.currency,
+                        breaker=Breaker(settings.warehouse_timeout_s,
+                                        settings.warehouse_retry_s),
+                        demo=demo)
 
 
 def _make_demo_warehouse(path, settings: Settings, console: Console) -> None:
@@ -86,4 +100,5 @@ def build_services(settings: Settings, console: Console | None = None) -> Servic
     knowledge = build_knowledge(settings, console)
     engine = build_metrics(settings, knowledge.glossary.terms, console)
     return Services(knowledge, engine, docs_base_url=settings.docs_base_url,
-                    current_value_ttl_s=settings.current_value_refresh_s)
+                    current_value_ttl_s=settings.current_value_refresh_s,
+                    metrics_dir=settings.metrics_dir)

@@ -8,7 +8,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from knowledge.answer import Answer, MetricResult
+from knowledge.answer import DEMO, Answer, MetricResult
 
 
 def render_answer(answer: Answer) -> RenderableType:
@@ -86,4 +86,6 @@ def _value_line(result: MetricResult) -> Text:
         met = {True: ("✓ on target", "green"), False: ("✗ off target", "red"),
                None: ("target", "dim")}[result.target.met]
         line.append(f"  target {result.target.formatted} ", style="dim").append(*met)
+    if result.demo:
+        line.append(f"  {DEMO}", style="bold yellow")
     return line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.current_values import CurrentValues
 from knowledge.answer import Answer, Ref, Source, Suggestion
@@ -12,12 +13,22 @@ from knowledge.glossary import Glossary
 from knowledge.question import clean_question
 from knowledge.service import KnowledgeBase
 from metrics.audience import PUBLIC, Audience
+from metrics.catalog import Catalog, check_definitions
 from metrics.definitions import Metric
 from metrics.engine import MetricEngine
 from metrics.errors import MetricUserError, UnknownMetric, WarehouseUnavailable
 from metrics.questions import MetricQuestion, Phrases, parse_question
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reloaded:
+    """What a reload did: whether the files were taken, their problems, and if anything changed."""
+
+    accepted: bool
+    issues: list[str]
+    changed: bool = False
 
 
 @dataclass
@@ -30,12 +41,38 @@ class Services:
     # The value shown beside a definition is a courtesy, asked for by every "what is X?":
     # it may be this old (see CurrentValues). A metric question always runs its query.
     current_value_ttl_s: float = 60.0
+    # Where the metric definitions are read from on reload (None: the catalogue is fixed).
+    metrics_dir: Path | None = None
     current_values: CurrentValues | None = field(init=False, repr=False)
-    _phrases: tuple[Glossary, Phrases] | None = field(default=None, init=False, repr=False)
+    _phrases: tuple[Glossary, Catalog, Phrases] | None = field(default=None, init=False,
+                                                             repr=False)
 
     def __post_init__(self) -> None:
         self.current_values = (CurrentValues(self.metrics, self.current_value_ttl_s)
                                if self.metrics is not None else None)
+
+    def reload(self) -> Reloaded:
+        """Serve the files as they are now; an invalid set is refused and the last good one kept.
+
+        The glossary and the metric catalogue are checked against each other, so a metric that
+        names a term the new glossary lacks refuses both rather than serving half a change.
+        """
+        knowledge = self.knowledge.reload()
+        if not knowledge.accepted:
+            return Reloaded(False, [str(i) for i in knowledge.issues])
+        if self.metrics is None or self.metrics_dir is None:
+            return Reloaded(True, [], knowledge.changed)
+        catalog, issues = check_definitions(self.metrics_dir, self.knowledge.glossary.terms)
+        if catalog is None:
+            log.warning("metric definitions reload rejected, still serving the last good set: "
+                        "%s", "; ".join(map(str, issues[:5])))
+            return Reloaded(False, [str(i) for i in issues])
+        if catalog.metrics == self.metrics.catalog.metrics:
+            return Reloaded(True, [], knowledge.changed)
+        self.metrics.catalog = catalog
+        if self.current_values is not None:
+            self.current_values.forget()  # values of the old definitions
+        return Reloaded(True, [], True)
 
     def ask(self, question: str, audience: Audience = PUBLIC) -> Answer:
         """A definition, a guide, a metric, or no answer (raises InvalidQuestion)."""
@@ -85,13 +122,14 @@ class Services:
             return Answer(kind="no_answer", question=request, message=str(exc))
 
     def _metric_phrases(self) -> Phrases:
-        # Built from the glossary being served: a reload that adds an alias routes by it.
-        glossary = self.knowledge.glossary
+        # Built from the glossary and catalogue being served: a reload that adds an alias or a
+        # metric routes by it.
+        glossary, catalog = self.knowledge.glossary, self.metrics.catalog
         cached = self._phrases
-        if cached is None or cached[0] is not glossary:
-            cached = (glossary, Phrases(self._vocabulary(glossary)))
+        if cached is None or cached[0] is not glossary or cached[1] is not catalog:
+            cached = (glossary, catalog, Phrases(self._vocabulary(glossary)))
             self._phrases = cached
-        return cached[1]
+        return cached[2]
 
     def _vocabulary(self, glossary: Glossary) -> dict[str, str]:
         """Every phrase that names a metric: its id, its name, its glossary term's aliases."""
@@ -134,14 +172,23 @@ class Services:
         )
 
     def _with_current_value(self, answer: Answer, audience: Audience) -> Answer:
-        """A definition of a measured term shows this quarter's value beside it."""
+        """A definition of a measured term shows this quarter's value beside it.
+
+        The value is a courtesy: whatever goes wrong computing it, the definition still
+        answers, and says why the number is missing when people would expect one.
+        """
         if answer.kind != "definition" or not answer.metric or self.current_values is None:
             return answer
         try:
             result = self.current_values.get(answer.metric, audience)
-        except MetricUserError as exc:
+        except WarehouseUnavailable as exc:
+            return _with_notice(answer, f"No current value: {exc}")
+        except MetricUserError as exc:  # restricted here, or not computable for this term
             log.info("no current value for %s: %s", answer.metric, exc)
             return answer
+        except Exception:
+            log.exception("computing the current value of %s failed", answer.metric)
+            return _with_notice(answer, "No current value: it could not be computed just now.")
         return answer.model_copy(update={"result": result})
 
     def _definition_instead(self, question: str, metric_id: str, reason: str) -> Answer:
@@ -158,3 +205,9 @@ class Services:
     def _source(self, metric: Metric) -> Source:
         url = f"{self.docs_base_url.rstrip('/')}/{metric.path}" if self.docs_base_url else None
         return Source(path=metric.path, url=url)
+
+
+def _with_notice(answer: Answer, notice: str) -> Answer:
+    """The answer with one more notice line (a deprecated term keeps its own notice first)."""
+    joined = f"{answer.notice} {notice}" if answer.notice else notice
+    return answer.model_copy(update={"notice": joined})

@@ -32,13 +32,17 @@ class Settings(BaseSettings):
     answer_threshold: float = Field(default=0.47, ge=0.0, le=1.0)
 
     # Metrics: the warehouse is read-only; "today" is configurable so answers are reproducible.
-    warehouse_url: str = Field(
-        default=f"duckdb:///{PROJECT_ROOT / 'var' / 'warehouse.duckdb'}",
-        validation_alias=AliasChoices("WAREHOUSE_URL", "SSOT_WAREHOUSE_URL"),
+    # Unset: the generated demo warehouse at `demo_warehouse`. A configured warehouse is never
+    # created or filled with demo data: if it is missing, metric answers say so.
+    warehouse_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("WAREHOUSE_URL", "SSOT_WAREHOUSE_URL"),
     )
+    demo_warehouse: Path = PROJECT_ROOT / "var" / "warehouse.duckdb"
     as_of: dt.date | None = Field(default=None, description="Today, for periods.")
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
-    warehouse_timeout_s: float = Field(default=5.0, gt=0)
+    warehouse_timeout_s: float = Field(default=5.0, gt=0, le=300)
+    # After a failure the warehouse is not asked again for this long (one probe, then retry).
+    warehouse_retry_s: float = Field(default=30.0, gt=0, le=3600)
     currency: str = Field(default="USD", description="How warehouse amounts are labelled.")
     current_value_refresh_s: float = Field(
         default=60.0, gt=0, description="How often the value beside a definition is recomputed.")
@@ -67,6 +71,21 @@ class Settings(BaseSettings):
     owners: Annotated[frozenset[str], NoDecode] = frozenset()
     sync_interval_s: float = Field(default=300.0, gt=0)
 
+    @property
+    def warehouse(self) -> str:
+        """The warehouse URL in use: the configured one, else the demo one."""
+        return self.warehouse_url or f"duckdb:///{self.demo_warehouse}"
+
+    @property
+    def demo(self) -> bool:
+        """Whether answers come from the generated demo warehouse."""
+        return not self.warehouse_url
+
+    @field_validator("warehouse_url")
+    @classmethod
+    def _set_or_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value else None
+
     @field_validator("owners", mode="before")
     @classmethod
     def _user_ids(cls, value: object) -> object:
@@ -80,6 +99,18 @@ class Settings(BaseSettings):
         if value and not value.startswith(("https://", "http://")):
             raise ValueError("SSOT_DOCS_BASE_URL must be an http(s) URL")
         return value or None
+
+    @field_validator("as_of")
+    @classmethod
+    def _lookup_range(cls, value: dt.date | None) -> dt.date | None:
+        # Every period is reckoned from this day: one at the edge of the calendar breaks them all.
+        from metrics.errors import BadRequest
+        from metrics.periods import check_day
+
+        try:
+            return check_day(value) if value else None
+        except BadRequest as exc:
+            raise ValueError(f"SSOT_AS_OF: {exc}") from None
 
 
 @lru_cache

@@ -7,6 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+# Shown beside every number computed from the generated demo warehouse.
+DEMO = "(demo data, not your warehouse: set WAREHOUSE_URL)"
+
 AnswerKind = Literal["definition", "guide", "metric", "no_answer"]
 
 
@@ -76,6 +79,8 @@ class MetricResult(Frozen):
     rows: tuple[MetricRow, ...] = ()
     target: Target | None = None
     sql: str
+    # Computed from the generated demo warehouse, not the team's own data.
+    demo: bool = False
 
 
 class Answer(Frozen):

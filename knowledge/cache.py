@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
+# What reading a damaged .npz raises: empty (EOFError), cut short or overwritten (BadZipFile,
+# ValueError from an array header), unreadable (OSError), saved without our arrays (KeyError),
+# or a bare .npy in its place (TypeError: an array is no archive to open).
+_UNREADABLE = (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile)
+
+
+def discard(path: Path, problem: str) -> None:
+    """Say once which cache file is unusable and remove it; the caller builds it again."""
+    log.warning("cache file %s is unusable (%s): discarding it and rebuilding", path, problem)
+    # Removed now, so an interrupted rebuild does not meet the same file at the next start.
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 class EmbeddingCache:
@@ -60,10 +77,17 @@ class EmbeddingCache:
         self._dirty = False
 
     def _read(self) -> None:
+        """Load the file; an unreadable one is discarded and rebuilt, never fatal."""
         try:
             with np.load(self.path) as data:
                 keys, matrix = data["keys"], data["vectors"]
-        except (OSError, ValueError, KeyError):
-            return  # an unreadable cache is rebuilt, never fatal
-        if matrix.ndim == 2 and matrix.shape[1] == self.dimension:
-            self._vectors = {str(k): v for k, v in zip(keys, matrix, strict=True)}
+        except _UNREADABLE as exc:
+            return self._discard(f"{type(exc).__name__}: {exc}")
+        if keys.ndim != 1 or matrix.ndim != 2 or matrix.shape != (len(keys), self.dimension):
+            return self._discard(f"keys of shape {keys.shape} and vectors of shape "
+                                 f"{matrix.shape}, expected dimension {self.dimension}")
+        self._vectors = {str(k): v for k, v in zip(keys, matrix, strict=True)}
+
+    def _discard(self, problem: str) -> None:
+        discard(self.path, problem)
+        self._dirty = True  # written again at the next save, even if nothing is embedded

@@ -67,3 +67,5 @@ class Reload:
 
     accepted: bool
     issues: list[Issue]
+    # False when the files say exactly what is already served (nothing was swapped).
+    changed: bool = True

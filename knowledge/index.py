@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ import bm25s
 import faiss
 import numpy as np
 
-from knowledge.cache import EmbeddingCache
+from knowledge.cache import EmbeddingCache, discard
 from knowledge.chunking import Chunk
 from knowledge.embedding import Embedder
 from knowledge.lexical import STEMMER, LexicalBuilder, tokenize
@@ -111,9 +112,14 @@ def _cached_dense(cache_dir: Path | None, corpus: str, embedder: Embedder, n: in
         return None, None
     try:
         index = faiss.read_index(str(path))
-    except RuntimeError:
+    except RuntimeError as exc:  # empty, cut short or overwritten
+        # faiss prefixes its C++ function and source line, which say nothing about the file.
+        discard(path, re.sub(r"^Error in .*? at \S+:\d+: ", "", str(exc).strip()) or "unreadable")
         return None, None
     if index.ntotal != n or index.d != embedder.dimension:
+        # Its name promises these chunks and this model: anything else is damage.
+        discard(path, f"{index.ntotal} vectors of dimension {index.d}, expected {n} of "
+                      f"dimension {embedder.dimension}")
         return None, None
     return index, BuildStats(chunks=n, embedded=0, reused=n)
 

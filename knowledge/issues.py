@@ -17,3 +17,9 @@ class Issue(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.field}: {self.message}"
+
+
+def unreadable(shown: str, exc: OSError) -> Issue:
+    """A file the system would not let us read (a directory, a symlink loop, permissions)."""
+    reason = exc.strerror or type(exc).__name__
+    return Issue(path=shown, line=0, field="-", message=f"cannot be read: {reason}")

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from knowledge.frontmatter import FrontMatterError, Parsed, parse
-from knowledge.issues import Issue
+from knowledge.issues import Issue, unreadable
 from knowledge.models import Guide, Section, Term
 
 TERMS_DIR = "terms"
@@ -88,6 +88,8 @@ def load_file(path: Path, model: type[Term | Guide], shown: str,
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return None, [Issue(path=shown, line=1, field="-", message="the file is not UTF-8 text")]
+    except OSError as exc:  # a directory named x.md, a symlink loop, no permission
+        return None, [unreadable(shown, exc)]
     if memo is not None:
         return memo.parse(path, model, shown, text)
     return parse_file(text, path, model, shown)

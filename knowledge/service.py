@@ -75,6 +75,9 @@ class KnowledgeBase:
                 log.warning("glossary reload rejected, still serving the last good set: %s",
                             "; ".join(map(str, issues[:5])))
                 return Reload(accepted=False, issues=issues)
+            current = self._snapshot.glossary
+            if glossary.terms == current.terms and glossary.guides == current.guides:
+                return Reload(accepted=True, issues=[], changed=False)
             snapshot = self._build(glossary, on_embed)
             with self._lock:
                 self._snapshot = snapshot

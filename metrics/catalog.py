@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from knowledge.frontmatter import key_lines
-from knowledge.issues import Issue
+from knowledge.issues import Issue, unreadable
 from knowledge.loading import relative
 from metrics.definitions import _DAYS_BETWEEN, Measure, Metric
 from metrics.errors import DefinitionError
@@ -27,7 +27,7 @@ def metric_ids(directory: Path = DEFINITIONS_DIR) -> set[str]:
     for path in sorted(directory.glob("*.yml")):
         try:
             data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-        except (yaml.YAMLError, UnicodeDecodeError):
+        except (yaml.YAMLError, UnicodeDecodeError, OSError):
             continue
         if isinstance(data, dict) and isinstance(data.get("id"), str):
             ids.add(data["id"])
@@ -111,6 +111,8 @@ def _load_file(path: Path, shown: str) -> tuple[Metric | None, list[Issue]]:
         data = yaml.load(text, Loader=_Loader)
     except UnicodeDecodeError:
         return None, [Issue(path=shown, line=1, field="-", message="the file is not UTF-8 text")]
+    except OSError as exc:
+        return None, [unreadable(shown, exc)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         return None, [Issue(path=shown, line=mark.line + 1 if mark else 1, field="-",

@@ -13,6 +13,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.answer import MetricResult, MetricRow, Period
 from metrics.audience import PUBLIC, Audience
+from metrics.breaker import Breaker
 from metrics.catalog import Catalog
 from metrics.compiler import Plan, compile_metric
 from metrics.definitions import Metric
@@ -33,6 +34,10 @@ class MetricEngine:
     warehouse: sa.Engine
     calendar: Callable[[], Calendar]
     currency: str = "USD"
+    # Every warehouse call waits at most the breaker's timeout, and none while it is open.
+    breaker: Breaker = field(default_factory=Breaker)
+    # Answers from the generated demo warehouse say so.
+    demo: bool = False
     _values: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict, repr=False)
     _memo: dict[tuple, object] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -90,7 +95,7 @@ class MetricEngine:
             filters=dict(plan.where), rows=tuple(rows),
             target=target_status(metric.target, value, plan.period, metric.format, metric.unit,
                                  self.currency),
-            sql=self.sql(plan),
+            sql=self.sql(plan), demo=self.demo,
         )
 
     def sql(self, plan: Plan, dialect: str | None = None) -> str:
@@ -122,6 +127,14 @@ class MetricEngine:
 
     def _format(self, metric: Metric, value: float | None) -> str:
         return format_value(value, metric.format, metric.unit, self.currency)
+
+    def may_see(self, metric_id: str, audience: Audience) -> bool:
+        """Whether `audience` may see this metric's value (every metric it is built from)."""
+        try:
+            self._check_audience(self.find(metric_id), audience)
+        except (Restricted, UnknownMetric):
+            return False
+        return True
 
     def _check_audience(self, metric: Metric, audience: Audience) -> None:
         for needed in self.catalog.dependencies(metric):
@@ -163,6 +176,10 @@ class MetricEngine:
                 self._values[(holder, column)] = cached
         return cached
 
+    def ping(self) -> None:
+        """Raise WarehouseUnavailable unless the warehouse answers a trivial query now."""
+        self._execute(sa.select(sa.literal(1)))
+
     def _run_plan(self, plan: Plan) -> list[Sequence]:
         if self.warehouse.dialect.name != "duckdb":
             return self._execute(self._statement(plan))
@@ -171,6 +188,9 @@ class MetricEngine:
         # never changes, so it is compiled once and sent straight to the read-only driver.
         sql, params = self._remember(("compiled", *self._key(plan)), lambda: _positional(
             self._statement(plan).compile(dialect=self.warehouse.dialect)))
+        return self.breaker.call(lambda: self._run_raw(sql, params))
+
+    def _run_raw(self, sql: str, params: tuple) -> list[Sequence]:
         try:
             raw = self.warehouse.raw_connection()
         except sa.exc.DBAPIError as exc:
@@ -185,6 +205,9 @@ class MetricEngine:
             raw.close()
 
     def _execute(self, statement: sa.Executable) -> list[sa.Row]:
+        return self.breaker.call(lambda: self._execute_now(statement))
+
+    def _execute_now(self, statement: sa.Executable) -> list[sa.Row]:
         try:
             with self.warehouse.connect() as conn:
                 return list(conn.execute(statement))

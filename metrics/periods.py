@@ -15,6 +15,30 @@ MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTH_WORD = "|".join(sorted(MONTHS, key=len, reverse=True))
 PERIOD_HELP = ("this_quarter, last_quarter, this_month, last_month, this_year, last_year, ytd, "
                "qtd, 2026-Q3, Q3 2026, 2026-05, May 2026, 2026, 2026-01-01..2026-03-31")
+# The days anyone may name. Periods reach back a year or their own length (last_year, trailing
+# windows, the previous period) and forward to the end of a quarter, and Python's dates stop
+# at 0001-01-01 and 9999-12-31: inside these bounds that arithmetic always has room.
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2999, 12, 31)
+
+
+def too_late(written: str) -> str:
+    """The message for a day, year or period past LATEST."""
+    return f"'{written}' is too far in the future to look up; use dates up to {LATEST}"
+
+
+def too_early(written: str) -> str:
+    """The message for a day, year or period before EARLIEST."""
+    return f"'{written}' is too far in the past to look up; use dates from {EARLIEST}"
+
+
+def check_day(day: dt.date, written: str | None = None) -> dt.date:
+    """`day` when it lies within EARLIEST..LATEST; BadRequest says which way it is out."""
+    if day > LATEST:
+        raise BadRequest(too_late(written or day.isoformat()))
+    if day < EARLIEST:
+        raise BadRequest(too_early(written or day.isoformat()))
+    return day
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -28,6 +52,9 @@ class Calendar:
 
     today: dt.date
     fiscal_start: int = 1
+
+    def __post_init__(self) -> None:
+        check_day(self.today)  # every named period is arithmetic on today
 
     def fiscal_year_start(self, fiscal_year: int) -> dt.date:
         return dt.date(fiscal_year - (self.fiscal_start != 1), self.fiscal_start, 1)
@@ -103,19 +130,24 @@ def resolve(spec: str, cal: Calendar) -> Period:
         match = pattern.match(text)
         if match:
             try:
-                return _build(kind, match.groups(), cal)
-            except ValueError:
+                return _within(_build(kind, match.groups(), cal, spec), spec)
+            except ValueError:  # a month 13 or a February 30th
                 break
     raise BadRequest(f"'{spec}' is not a period I know; use one of: {PERIOD_HELP}")
 
 
-def _build(kind: str, g: tuple[str, ...], cal: Calendar) -> Period:
+def _build(kind: str, g: tuple[str, ...], cal: Calendar, spec: str) -> Period:
     if kind == "range":
-        start = dt.date(int(g[0]), int(g[1]), int(g[2]))
-        last = dt.date(int(g[3]), int(g[4]), int(g[5]))
+        start = check_day(dt.date(int(g[0]), int(g[1]), int(g[2])))
+        last = check_day(dt.date(int(g[3]), int(g[4]), int(g[5])))
         if last < start:
             raise BadRequest(f"the range ends ({last}) before it starts ({start})")
         return Period(start=start, end=last + dt.timedelta(days=1), label=f"{start} – {last}")
+    year = int(g[1] if kind in ("quarter_year", "month_word") else g[0])
+    if year > LATEST.year:  # checked before any date is built: year 10000 has none
+        raise BadRequest(too_late(spec))
+    if year < EARLIEST.year:
+        raise BadRequest(too_early(spec))
     if kind == "year_quarter":
         return cal.quarter(int(g[0]), int(g[1]))
     if kind == "quarter_year":
@@ -125,6 +157,15 @@ def _build(kind: str, g: tuple[str, ...], cal: Calendar) -> Period:
     if kind == "month_word":
         return cal.month(int(g[1]), MONTHS[g[0]])
     return cal.year(int(g[0]))
+
+
+def _within(period: Period, spec: str) -> Period:
+    """A fiscal year named for its end starts the calendar year before: FY1900 is too early."""
+    if period.start < EARLIEST:
+        raise BadRequest(too_early(spec))
+    if period.end > LATEST + dt.timedelta(days=1):
+        raise BadRequest(too_late(spec))
+    return period
 
 
 # Phrases in a question, longest first, mapped to the written forms `resolve` takes.

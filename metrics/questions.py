@@ -19,6 +19,7 @@ _MEANING_CUES = re.compile(
     r"\b(defin\w*|mean(s|ing|t)?|formula|calculat\w*|comput\w*|measured|what counts|"
     r"how (do|should|does|is|are) (we|you|it|they|one) (count|measure|calculate|compute|"
     r"define|track)|difference between|vs\.?|versus|who owns|owner)\b")
+_RANGE_DOTS = re.compile(r"(?<=\d)\.\.(?=\d)")
 _BY = re.compile(r"\b(?:broken down |split |grouped )?(?:by|per) (\w+?)s?\b")
 _WHERE = re.compile(r"\bwhere (\w+)\s*=\s*(\"[^\"]+\"|'[^']+'|[^\s,]+)")
 _FILLER = re.compile(
@@ -39,7 +40,10 @@ class MetricQuestion:
 
 
 def _words(text: str) -> str:
-    return " " + " ".join(re.sub(r"[^\w%×:-]+", " ", text.lower()).split()) + " "
+    # Punctuation separates words, except the ".." of a date range ("2026-01-01..2026-03-31"),
+    # which would otherwise become two dates and answer for the first one alone.
+    kept = _RANGE_DOTS.sub("\x00", text.lower())
+    return " " + " ".join(re.sub(r"[^\w%×:\x00-]+", " ", kept).split()).replace("\x00", "..") + " "
 
 
 class Phrases:
@@ -80,7 +84,13 @@ def parse_question(text: str, phrases: Phrases, cal: Calendar,
         return None
     by = tuple(d.lower() for d in _BY.findall(rest) if d.lower() in dimensions(metric))
     rest = _BY.sub(" ", rest) if by else rest
-    period, rest = find_in_text(rest.replace("_", " "), cal)
+    try:
+        period, rest = find_in_text(rest.replace("_", " "), cal)
+    except BadRequest:
+        # "What was an MQL in 1850?" asks the glossary, whatever the year; a number cannot.
+        if not force and _MEANING_CUES.search(text.lower()):
+            return None
+        raise
     rest = _words(rest)
     for dim in dimensions(metric):
         if dim in where:

@@ -12,6 +12,9 @@ from knowledge.embedding import SentenceTransformerEmbedder
 from knowledge.service import KnowledgeBase
 from metrics.catalog import metric_ids
 
+# The running-app fixtures of tests/faults/ (a second conftest.py would clash with this one).
+pytest_plugins = ["tests.faults.support"]
+
 ROOT = Path(__file__).resolve().parent.parent
 GLOSSARY = ROOT / "glossary_docs"
 # "Today" for every metric test, so periods and the demo data are reproducible.
@@ -51,10 +54,15 @@ def docs(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def kb(model, tmp_path_factory) -> KnowledgeBase:
+def shared_cache(tmp_path_factory) -> Path:
+    """One embedding cache for every test that only needs an index (vectors keyed by text)."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def kb(model, shared_cache) -> KnowledgeBase:
     """A knowledge base over the real glossary, shared by read-only tests."""
-    cache = tmp_path_factory.mktemp("cache")
-    return KnowledgeBase(GLOSSARY, model, cache, metric_ids=metric_ids)
+    return KnowledgeBase(GLOSSARY, model, shared_cache, metric_ids=metric_ids)
 
 
 def write(path: Path, text: str) -> Path:

@@ -5,7 +5,13 @@ response_url, so tests can hand the bot response_urls from `standin.response_url
 
     standin.script("chat.postMessage", Reply(429, headers={"Retry-After": "1"}), Reply())
     standin.fail("chat.postMessage", times=3)          # three 500s, then the default reply
+    standin.script("chat.postMessage", Reply(delay_s=2))  # posted at once, answered late
+    standin.script("chat.postMessage", Reply(drop=True))  # posted, then the connection drops
+    standin.channel_errors["C0GONE"] = "not_in_channel"  # every post there is refused
     calls = standin.wait_for("chat.postMessage", count=2)
+
+A successful chat.postMessage adds the message to its channel, and conversations.history
+serves each channel's messages (newest first, with their metadata when asked for it).
 """
 
 from __future__ import annotations
@@ -28,11 +34,18 @@ TEAM_ID = "T0001"
 
 @dataclass(frozen=True)
 class Reply:
-    """One scripted answer; `body=None` means the method's default successful body."""
+    """One scripted answer; `body=None` means the method's default successful body.
+
+    `delay_s`: the call takes effect (a post is in the channel) at once, but the answer is
+    only sent this much later, as when Slack accepts a post after the client gave up waiting.
+    `drop`: the call takes effect, then the connection is closed with no answer at all.
+    """
 
     status: int = 200
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+    drop: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,10 +62,7 @@ class Call:
 
     def value(self, name: str) -> Any:
         """A body field, decoding the JSON strings that form-encoded calls carry (e.g. blocks)."""
-        found = self.body.get(name)
-        if isinstance(found, str) and found[:1] in "[{":
-            return json.loads(found)
-        return found
+        return _decoded(self.body.get(name))
 
 
 class SlackStandIn:
@@ -64,6 +74,10 @@ class SlackStandIn:
         self.socket_url: str | None = None  # what apps.connections.open hands out
         self.channels: dict[str, str] = {}  # channel id -> name, for conversations.info
         self.user_groups: dict[str, list[str]] = {}  # handle -> member ids, for usergroups.list
+        # channel id -> the error chat.postMessage and conversations.history get there
+        self.channel_errors: dict[str, str] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)  # posted, oldest first
+        self._stopping = threading.Event()
         self.calls: list[Call] = []
         self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
         self._changed = threading.Condition()
@@ -91,6 +105,7 @@ class SlackStandIn:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -136,18 +151,47 @@ class SlackStandIn:
             queue = self._scripts.get(method)
             reply = queue.popleft() if queue else Reply()
             if reply.body is None:
-                reply = Reply(reply.status, self._default_body(method, body), reply.headers)
+                reply = Reply(reply.status, self._default_body(method, body), reply.headers,
+                              reply.delay_s, reply.drop)
+            if method == "chat.postMessage" and reply.status == 200 and reply.body.get("ok"):
+                self._post(body, reply.body)
             self.calls.append(Call(method, path, body, headers, reply.status,
                                    connection=connection))
             self._changed.notify_all()
         return reply
 
+    def _post(self, body: dict, answer: dict) -> None:
+        message = {"type": "message", "ts": answer["ts"], "user": BOT_USER_ID,
+                   "bot_id": BOT_ID, "text": body.get("text")}
+        for name in ("blocks", "thread_ts", "metadata"):
+            if body.get(name) is not None:
+                message[name] = _decoded(body[name])
+        self.messages[body.get("channel", "")].append(message)
+
+    def _history(self, body: dict) -> dict[str, Any]:
+        oldest, latest = float(body.get("oldest") or 0), float(body.get("latest") or "inf")
+        limit, start = int(body.get("limit") or 100), int(body.get("cursor") or 0)
+        found = [dict(m) for m in reversed(self.messages.get(body.get("channel", ""), []))
+                 if oldest < float(m["ts"]) <= latest]
+        if body.get("include_all_metadata") not in ("1", "true", True):
+            for message in found:
+                message.pop("metadata", None)
+        page, more = found[start:start + limit], start + limit < len(found)
+        return {"ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
     def _default_body(self, method: str, body: dict) -> dict[str, Any]:
         if method == "auth.test":
             return {"ok": True, "url": "https://example.slack.com/", "team": "Example",
                     "user": "ssot", "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID}
+        refused = self.channel_errors.get(body.get("channel", ""))
+        if refused and method in ("chat.postMessage", "conversations.history"):
+            return {"ok": False, "error": refused}
+        if method == "conversations.history":
+            return self._history(body)
         if method in ("chat.postMessage", "chat.postEphemeral"):
-            ts = f"1700000000.{next(self._ts):06d}"
+            # Now, as Slack's are: a bot looks its messages up by time (`oldest`).
+            ts = f"{int(time.time())}.{next(self._ts):06d}"
             return {"ok": True, "channel": body.get("channel"), "ts": ts,
                     "message_ts": ts, "message": {"text": body.get("text"), "ts": ts}}
         if method == "apps.connections.open" and self.socket_url:
@@ -198,6 +242,11 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
             method = path.removeprefix("/api/") if api else path.strip("/")
             reply = standin._answer(method, path, _parse(raw, headers), headers,
                                     self.connection_number)
+            if reply.delay_s:
+                standin._stopping.wait(reply.delay_s)
+            if reply.drop:
+                self.close_connection = True
+                return
             payload = json.dumps(reply.body).encode()
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -213,6 +262,13 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
             pass  # the recorded calls are the log; stderr noise hides test output
 
     return Handler
+
+
+def _decoded(value: Any) -> Any:
+    """A body field, with the JSON that form-encoded calls carry as a string decoded."""
+    if isinstance(value, str) and value[:1] in "[{":
+        return json.loads(value)
+    return value
 
 
 def _parse(raw: bytes, headers: dict[str, str]) -> dict[str, Any]:

@@ -82,6 +82,16 @@ def test_the_metric_command_takes_an_id_period_breakdown_and_filter(services):
     assert junk.kind == "no_answer" and "banana" in junk.message
 
 
+@pytest.mark.parametrize("asked", ["/metric", "question"])
+def test_a_date_range_is_the_whole_range_not_its_first_day(services, asked):
+    text = "bookings 2026-01-01..2026-03-31"
+    answer = (services.metric(text) if asked == "/metric"
+              else services.ask(f"what were our {text}?"))
+    assert answer.kind == "metric", answer.message
+    period = answer.result.period
+    assert (period.start, period.end) == (dt.date(2026, 1, 1), dt.date(2026, 4, 1))
+
+
 def test_a_glossary_reload_with_a_new_alias_routes_metric_questions_by_it(kb, model, docs,
                                                                           metric_engine):
     served = KnowledgeBase(docs, model, kb.cache_dir, metric_ids=metric_ids)

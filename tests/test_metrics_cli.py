@@ -30,7 +30,9 @@ def test_metric_json_has_the_documented_shape(env):
     run = ssot(env, "metric", "pipeline_coverage", "--json")
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
-    assert set(data) == {"metric", "value", "formatted", "period", "rows", "target", "sql"}
+    assert set(data) == {"metric", "value", "formatted", "period", "rows", "target", "sql",
+                         "demo"}
+    assert data["demo"] is False  # a configured warehouse
     assert data["period"] == {"start": "2026-10-01", "end": "2027-01-01"}
     assert data["formatted"].endswith("×") and data["value"] > 0
     assert data["target"]["value"] == 3.0 and isinstance(data["target"]["met"], bool)
@@ -94,11 +96,3 @@ def test_ask_routes_a_metric_question(env):
     assert answer["result"]["period"]["start"] == "2026-07-01"
     assert [r["dimensions"]["segment"] for r in answer["result"]["rows"]][:3] == [
         "Enterprise", "Mid-Market", "SMB"]
-
-
-def test_an_absent_default_warehouse_is_generated_on_first_use(tmp_path):
-    target = tmp_path / "fresh.duckdb"
-    env = {**os.environ, "WAREHOUSE_URL": f"duckdb:///{target}", "SSOT_AS_OF": "2026-11-15"}
-    run = ssot(env, "metric", "bookings", "--json")
-    assert run.returncode == 0, run.stderr
-    assert target.exists() and json.loads(run.stdout)["value"] > 0

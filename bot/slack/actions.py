@@ -12,6 +12,9 @@ from bot.slack.background import Background, acked
 from bot.slack.payloads import where_from_interaction
 from bot.slack.replies import Replies, message
 
+NOT_SHAREABLE = ("That number is restricted, and this channel is not in its audience, so it "
+                 "cannot be shared here. It stays visible only to you.")
+
 
 def register(app: App, replies: Replies, background: Background) -> None:
     """Each button answers privately, except Share, which posts for everyone."""
@@ -39,6 +42,8 @@ def register(app: App, replies: Replies, background: Background) -> None:
         if asked is None:
             return private(respond, message("That button has expired; ask again."))
         reply = replies.again(asked, where_from_interaction(body), shareable=False)
+        if reply.private:  # a restricted value this channel may not see stays private
+            return private(respond, message(NOT_SHAREABLE))
         respond(response_type="in_channel", replace_original=False, **reply.as_kwargs())
         respond(delete_original=True)  # the private copy has done its job
 

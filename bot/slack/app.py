@@ -24,6 +24,7 @@ from bot.slack.replies import Replies
 from bot.state.store import StateStore
 
 WORKERS = 4
+LOOKUP_TIMEOUT_S = 3.0
 
 
 class SlackConfigError(ValueError):
@@ -53,18 +54,21 @@ def create_app(settings: Settings, services: Services, store: StateStore, *,
     app.middleware(_shared_client(client))
     app.middleware(background.middleware)
     app.middleware(once_per_event(store, ThreadPoolExecutor(2, thread_name_prefix="slack-claim")))
+    # Who may see restricted metrics is looked up in Slack, on its own short timeout: a slow
+    # lookup delays only the question that needs it, and then grants nothing.
+    audiences = SlackAudiences(web_client(settings, timeout_s=LOOKUP_TIMEOUT_S))
     replies = Replies(services, store, settings.docs_base_url, settings.owners,
-                      audience=SlackAudiences(client).audience)
+                      audience=audiences.audience, conversation=audiences.conversation)
     for module in (events, commands, actions, shortcuts, home):
         module.register(app, replies, background)
     return app
 
 
-def web_client(settings: Settings) -> WebClient:
+def web_client(settings: Settings, timeout_s: float = 30.0) -> WebClient:
     """The Web API client, pointed at `SLACK_API_BASE_URL` (GovSlack, or a test stand-in)."""
     return KeepAliveWebClient(
         token=required(settings.slack_bot_token, "SLACK_BOT_TOKEN"),
-        base_url=settings.slack_api_base_url,
+        base_url=settings.slack_api_base_url, timeout=int(max(1, timeout_s)),
         retry_handlers=[ConnectionErrorRetryHandler(),
                         RateLimitErrorRetryHandler(max_retry_count=2)],
     )

@@ -35,10 +35,17 @@ class SlackAudiences:
         self._lock = threading.Lock()
         self._names: dict[str, tuple[float, str | None]] = {}
         self._groups: tuple[float, dict[str, frozenset[str]]] | None = None
+        self._refreshing = False
 
     def audience(self, where: Where) -> Audience:
+        """The asker: the conversation's channel and the user groups they are in."""
         name = where.channel_name or self.channel_name(where.channel)
         return Audience(channel=name or where.channel, groups=self.groups_of(where.user))
+
+    def conversation(self, where: Where) -> Audience:
+        """Everyone who reads the conversation: its channel alone, no one's groups."""
+        name = where.channel_name or self.channel_name(where.channel)
+        return Audience(channel=name or where.channel)
 
     def channel_name(self, channel_id: str | None) -> str | None:
         """A channel's name (None for DMs, or when Slack will not say)."""
@@ -46,30 +53,44 @@ class SlackAudiences:
             return None
         with self._lock:
             known = self._names.get(channel_id)
-            if known and known[0] > self._clock():
-                return known[1]
-            try:
-                channel = self._client.conversations_info(channel=channel_id)["channel"]
-                name, expires = channel.get("name"), self._clock() + self._ttl_s
-            except SlackClientError as exc:
-                log.info("could not look up channel %s: %s", channel_id, _reason(exc))
-                name, expires = (known[1] if known else None), self._clock() + self._retry_s
+        if known and known[0] > self._clock():
+            return known[1]
+        # The lookup runs outside the lock: one slow channel must not hold up the others.
+        try:
+            channel = self._client.conversations_info(channel=channel_id)["channel"]
+            name, expires = channel.get("name"), self._clock() + self._ttl_s
+        except (SlackClientError, OSError) as exc:  # OSError: timeouts, refused connections
+            log.info("could not look up channel %s: %s", channel_id, _reason(exc))
+            name, expires = (known[1] if known else None), self._clock() + self._retry_s
+        with self._lock:
             self._names[channel_id] = (expires, name)
-            return name
+        return name
 
     def groups_of(self, user: str | None) -> frozenset[str]:
         """The handles of the user groups a person belongs to."""
         if not user:
             return frozenset()
         with self._lock:
-            if self._groups is None or self._groups[0] <= self._clock():
-                self._groups = self._list_groups()
-            return self._groups[1].get(user, frozenset())
+            groups = self._groups
+            stale = groups is None or groups[0] <= self._clock()
+            # One refresh at a time; meanwhile everyone else uses what is known.
+            refresh = stale and not self._refreshing
+            if refresh:
+                self._refreshing = True
+        if refresh:
+            try:
+                groups = self._list_groups()
+                with self._lock:
+                    self._groups = groups
+            finally:
+                with self._lock:
+                    self._refreshing = False
+        return groups[1].get(user, frozenset()) if groups else frozenset()
 
     def _list_groups(self) -> tuple[float, dict[str, frozenset[str]]]:
         try:
             listed = self._client.usergroups_list(include_users=True)["usergroups"]
-        except SlackClientError as exc:
+        except (SlackClientError, OSError) as exc:  # OSError: timeouts, refused connections
             log.warning("could not list Slack user groups (%s); restricted metrics are "
                         "answered only in their channels until it works", _reason(exc))
             kept = self._groups[1] if self._groups else {}
@@ -83,7 +104,7 @@ class SlackAudiences:
         return self._clock() + self._ttl_s, {u: frozenset(h) for u, h in members.items()}
 
 
-def _reason(exc: SlackClientError) -> str:
+def _reason(exc: SlackClientError | OSError) -> str:
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error", exc))
     return str(exc)

@@ -47,17 +47,29 @@ class Background:
                 if not self._dispatching:
                     self._quiet.notify_all()
 
-    def submit(self, work: Callable[..., None], kwargs: dict) -> None:
-        """Run `work(**kwargs)` soon, after the acknowledgements in flight."""
-        self._pool.submit(self._run, work, kwargs)
+    def submit(self, work: Callable[..., None], kwargs: dict,
+               apologise: Callable[[], None] | None = None) -> None:
+        """Run `work(**kwargs)` soon, after the acknowledgements in flight.
 
-    def _run(self, work: Callable[..., None], kwargs: dict) -> None:
+        If it fails, `apologise` tells the person (nobody should wait on a reply that will
+        never come) and the cause goes to the log.
+        """
+        self._pool.submit(self._run, work, kwargs, apologise)
+
+    def _run(self, work: Callable[..., None], kwargs: dict,
+             apologise: Callable[[], None] | None = None) -> None:
         self._wait_for_quiet()
         try:
             work(**kwargs)
         except Exception:
             # The pool is the outermost frame of this work: without this the error is lost.
             log.exception("Slack listener %s failed", getattr(work, "__name__", work))
+            if apologise is not None:
+                try:
+                    apologise()
+                except Exception:
+                    log.exception("could not apologise for the failed %s",
+                                  getattr(work, "__name__", work))
 
     def _wait_for_quiet(self) -> None:
         deadline = time.monotonic() + self._yield_s
@@ -80,7 +92,31 @@ def acked(background: Background, work: Callable[..., None]) -> Callable[[Args],
 
     def listener(args: Args) -> None:
         args.ack()
-        background.submit(work, {name: getattr(args, name) for name in names})
+        background.submit(work, {name: getattr(args, name) for name in names},
+                          lambda: apologise(args))
 
     listener.__name__ = f"acked_{work.__name__}"
     return listener
+
+
+APOLOGY = ("Sorry, something went wrong on my side while answering that. "
+           "It has been logged; please try again in a minute.")
+
+
+def apologise(args: Args) -> None:
+    """The last resort when a listener failed: a short apology where the answer would go.
+
+    Commands, buttons and shortcuts answer through their response_url; a mention or a DM is
+    a question by definition. Other channel messages may not have been questions at all, so
+    they get nothing rather than an apology nobody asked for.
+    """
+    if args.context.response_url:
+        args.respond(response_type="ephemeral", replace_original=False, text=APOLOGY)
+        return
+    event = args.event or {}
+    if args.say is None or not event.get("channel"):
+        return
+    if event.get("type") == "app_mention":
+        args.say(text=APOLOGY, thread_ts=event.get("thread_ts") or event.get("ts"))
+    elif event.get("type") == "message" and event.get("channel_type") == "im":
+        args.say(text=APOLOGY, thread_ts=event.get("thread_ts"))

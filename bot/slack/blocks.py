@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.slack.asked import Asked
-from knowledge.answer import Answer, MetricResult
+from knowledge.answer import DEMO, Answer, MetricResult
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -125,6 +125,8 @@ def _definition(answer: Answer) -> list[Block]:
         heading = f"*{escape(answer.section or '')}*\n"
         blocks.append(_section(heading + cut(markdown_to_mrkdwn(answer.detail),
                                              MAX_SECTION - len(heading), url)))
+    if answer.result is not None:
+        blocks.append(_section(value_line(answer.result)))
     blocks.append(_context(_provenance(answer)))
     buttons = _related_buttons(answer)
     if buttons:
@@ -168,6 +170,8 @@ def _metric(answer: Answer, asked: Asked) -> list[Block]:
                                            for k, v in result.filters.items())
     if result.target:
         headline += "\n" + _target_line(result)
+    if result.demo:
+        headline += f"\n_{escape(DEMO)}_"
     blocks.append(_section(headline))
     if result.rows:
         blocks.append(_section(_table(result)))
@@ -177,6 +181,18 @@ def _metric(answer: Answer, asked: Asked) -> list[Block]:
     blocks.append(ActionsBlock(block_id="metric", elements=[
         _button("Show SQL", SHOW_SQL, asked.encode())]))
     return blocks
+
+
+def value_line(result: MetricResult) -> str:
+    """The metric's current value, shown beside the definition of its term."""
+    line = f":bar_chart: *{escape(result.name)}:* *{escape(result.formatted)}*"
+    if result.period:
+        line += f"   {escape(result.period.label)}"
+    if result.target:
+        line += "\n" + _target_line(result)
+    if result.demo:
+        line += f"\n_{escape(DEMO)}_"
+    return line
 
 
 def _target_line(result: MetricResult) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from bot.slack.payloads import mentions_user, where_from_event, without_mentions
 from bot.slack.replies import Replies, Reply
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,16 @@ def answer_message(replies: Replies, event: dict, bot_user_id: str | None) -> Th
     if mentions_user(event["text"], bot_user_id):
         return None  # the app_mention event for the same message answers it
     if thread_ts and thread_ts != event["ts"]:
-        if replies.store.is_bot_thread(event["channel"], thread_ts):
+        if _in_bot_thread(replies, event["channel"], thread_ts):
             return Threaded(replies.ask(event["text"], where), thread_ts)
         return None
     reply = replies.autoanswer(event["text"], where)
     return Threaded(reply, event["ts"]) if reply else None
+
+
+def _in_bot_thread(replies: Replies, channel: str, thread_ts: str) -> bool:
+    try:
+        return replies.store.is_bot_thread(channel, thread_ts)
+    except Exception:  # without the store a follow-up needs a mention; it is not a failure
+        log.warning("could not tell whether %s is the bot's thread", thread_ts, exc_info=True)
+        return False

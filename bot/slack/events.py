@@ -2,31 +2,45 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt import App, BoltContext, Say
+from slack_sdk import WebClient
 
 from bot.slack.background import Background, acked
 from bot.slack.conversation import Threaded, answer_mention, answer_message
 from bot.slack.once import first_to_answer
 from bot.slack.replies import Replies
 
+log = logging.getLogger(__name__)
+
 
 def register(app: App, replies: Replies, background: Background) -> None:
     """Answer questions asked in conversation."""
 
-    def post(threaded: Threaded, event: dict, say: Say, context: BoltContext) -> None:
+    def post(threaded: Threaded, event: dict, say: Say, client: WebClient,
+             context: BoltContext) -> None:
         if not first_to_answer(context):
             return  # a redelivery of this event got here first and answered it
+        if threaded.reply.private:  # a restricted value: only the asker sees it
+            client.chat_postEphemeral(channel=event["channel"], user=event["user"],
+                                      thread_ts=threaded.thread_ts,
+                                      **threaded.reply.as_kwargs())
+            return
         say(thread_ts=threaded.thread_ts, **threaded.reply.as_kwargs())
         if threaded.thread_ts:  # after posting: the answer is not kept waiting on a write
-            replies.store.mark_thread(event["channel"], threaded.thread_ts)
+            try:
+                replies.store.mark_thread(event["channel"], threaded.thread_ts)
+            except Exception:  # follow-ups there will need a mention; the answer is out
+                log.warning("could not remember thread %s", threaded.thread_ts, exc_info=True)
 
-    def on_mention(event: dict, say: Say, context: BoltContext) -> None:
-        post(answer_mention(replies, event), event, say, context)
+    def on_mention(event: dict, say: Say, client: WebClient, context: BoltContext) -> None:
+        post(answer_mention(replies, event), event, say, client, context)
 
-    def on_message(event: dict, say: Say, context: BoltContext) -> None:
+    def on_message(event: dict, say: Say, client: WebClient, context: BoltContext) -> None:
         threaded = answer_message(replies, event, context.bot_user_id)
         if threaded:
-            post(threaded, event, say, context)
+            post(threaded, event, say, client, context)
 
     app.event("app_mention")(acked(background, on_mention))
     app.event("message")(acked(background, on_message))

@@ -1,6 +1,7 @@
 """Run the app: an HTTP server (`POST /slack/events`, `GET /healthz`) or Socket Mode.
 
-Over HTTP the app runs under uvicorn, on one event loop with a C HTTP parser. Bolt's
+Over HTTP the app runs under uvicorn, on one event loop with a C HTTP parser. The Slack
+signature is checked on the raw body before anything parses it (`verify.py`). Bolt's
 dispatch only verifies, routes and acknowledges (the answers run on `Background`'s threads),
 so it runs on the loop itself: a burst of requests costs a parse and a dispatch each, with no
 hand-off to a thread between them. The one dispatch that waits on something is a redelivered
@@ -10,25 +11,33 @@ event, which waits for its claim in the state store (`once.py`): it runs on a th
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 from collections.abc import Awaitable, Callable
 
 import uvicorn
 from slack_bolt import App
-from slack_bolt.request import BoltRequest
+
+from bot.slack.verify import bolt_request, signed, ssl_check
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
 MAX_BODY = 1_000_000
 RETRY_HEADER = "x-slack-retry-num"
+log = logging.getLogger(__name__)
 
 Receive = Callable[[], Awaitable[dict]]
 Send = Callable[[dict], Awaitable[None]]
+# `/readyz`: (ready, report as JSON); it may touch the network, so it runs on a thread.
+Ready = Callable[[], tuple[bool, bytes]]
 
 
-def asgi_app(app: App) -> Callable[[dict, Receive, Send], Awaitable[None]]:
-    """The ASGI callable: Bolt's own request dispatch behind two routes."""
+def asgi_app(app: App, ready: Ready | None = None
+             ) -> Callable[[dict, Receive, Send], Awaitable[None]]:
+    """The ASGI callable: Bolt's own request dispatch, liveness and readiness."""
+    secret = _signing_secret(app)
 
     async def handle(scope: dict, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -36,16 +45,27 @@ def asgi_app(app: App) -> Callable[[dict, Receive, Send], Awaitable[None]]:
         method, path = scope["method"], scope["path"]
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             return await _send(send, 200, b"ok")
+        if path == READY_PATH and method in ("GET", "HEAD") and ready is not None:
+            ok, report = await asyncio.get_running_loop().run_in_executor(None, ready)
+            return await _send(send, 200 if ok else 503, report, b"application/json")
         if path != EVENTS_PATH:
             return await _send(send, 404, b"not found")
         if method != "POST":
             return await _send(send, 405, b"method not allowed")
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        body = await _body(receive, int(headers.get("content-length") or 0))
+        body = await _body(receive, _declared(headers))
         if body is None:
             return await _send(send, 413, b"too large")
-        request = BoltRequest(body=body.decode("utf-8", errors="replace"),
-                              query=scope["query_string"].decode("latin-1"), headers=headers)
+        if not signed(secret, headers, body):
+            if ssl_check(headers, body):
+                return await _send(send, 200, b"")
+            log.info("refused a request without a valid, fresh Slack signature")
+            return await _send(send, 401, b"invalid or missing signature")
+        request = bolt_request(body, scope["query_string"].decode("latin-1"), headers)
+        if request is None:
+            log.info("refused a signed request that is not a Slack payload (content-type %r)",
+                     headers.get("content-type", "")[:100])
+            return await _send(send, 400, b"not a Slack payload")
         if RETRY_HEADER in headers:
             response = await asyncio.get_running_loop().run_in_executor(
                 None, app.dispatch, request)
@@ -66,11 +86,11 @@ def asgi_app(app: App) -> Callable[[dict, Receive, Send], Awaitable[None]]:
 class HttpServer:
     """uvicorn on a socket bound at construction, so port 0 is known before serving."""
 
-    def __init__(self, app: App, host: str, port: int) -> None:
+    def __init__(self, app: App, host: str, port: int, ready: Ready | None = None) -> None:
         self._socket = socket.create_server((host, port), backlog=1024)
         self.server_port = self._socket.getsockname()[1]
         self._server = uvicorn.Server(uvicorn.Config(
-            asgi_app(app), lifespan="off", access_log=False, log_config=None))
+            asgi_app(app, ready), lifespan="off", access_log=False, log_config=None))
 
     def serve_forever(self) -> None:
         self._server.run(sockets=[self._socket])
@@ -82,9 +102,10 @@ class HttpServer:
         self._socket.close()
 
 
-def http_server(app: App, host: str = "0.0.0.0", port: int = 3000) -> HttpServer:
+def http_server(app: App, host: str = "0.0.0.0", port: int = 3000,
+                ready: Ready | None = None) -> HttpServer:
     """A bound (not yet serving) HTTP server; port 0 picks a free one."""
-    return HttpServer(app, host, port)
+    return HttpServer(app, host, port, ready)
 
 
 def serve_in_thread(server: HttpServer) -> threading.Thread:
@@ -99,6 +120,18 @@ def serve_socket_mode(app: App, app_token: str) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     SocketModeHandler(app, app_token).start()
+
+
+def _signing_secret(app: App) -> bytes:
+    # The secret Bolt was built with: the edge checks the signature with it before Bolt (or
+    # anything else) parses the body. Bolt keeps it only as this attribute.
+    return (getattr(app, "_signing_secret", "") or "").encode()
+
+
+def _declared(headers: dict[str, str]) -> int:
+    """The declared body size; an unreadable one counts as too large."""
+    length = headers.get("content-length") or "0"
+    return int(length) if length.isascii() and length.isdigit() else MAX_BODY + 1
 
 
 async def _body(receive: Receive, declared: int) -> bytes | None:
@@ -117,7 +150,8 @@ async def _body(receive: Receive, declared: int) -> bytes | None:
             return b"".join(chunks)
 
 
-async def _send(send: Send, status: int, body: bytes) -> None:
+async def _send(send: Send, status: int, body: bytes,
+                content_type: bytes = b"text/plain") -> None:
     await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]})
+        (b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

@@ -8,8 +8,10 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from bot.slack.blocks import escape
-from bot.slack.replies import Replies, Reply, Where, message
+from bot.slack.replies import Replies, Reply, Where, message, never_silent
 from bot.state.models import Change
+from metrics.errors import BadRequest
+from metrics.periods import check_day
 
 HELP = """*What I answer*
 • Ask in a DM, or mention me in a channel: _@ssot what is an MQL?_ (I reply in the thread, \
@@ -28,6 +30,7 @@ here; `/ssot subscriptions` lists this channel's
 • `/ssot autoanswer on|off`: answer definitional questions here without a mention"""
 
 
+@never_silent
 def run(replies: Replies, text: str, where: Where) -> Reply:
     """The reply to `/ssot TEXT`; unknown words get the help."""
     word, _, rest = text.strip().partition(" ")
@@ -95,11 +98,15 @@ def _target(replies: Replies, target: str) -> str | Reply:
 
 
 def _subscriptions(replies: Replies, _rest: str, where: Where) -> Reply:
+    from bot.state.delivery import failing
+
     subs = replies.store.subscriptions(where.channel)
-    if not subs:
-        return message("This channel has no subscriptions. Try `/ssot subscribe mql`.")
-    return message("This channel hears about changes to: "
-                   + ", ".join(f"`{s.target}`" for s in subs))
+    listed = ("This channel hears about changes to: " + ", ".join(f"`{s.target}`" for s in subs)
+              if subs else "This channel has no subscriptions. Try `/ssot subscribe mql`.")
+    why = failing(replies.store, where.channel).get(where.channel) if where.channel else None
+    if why:
+        listed += f"\nNotifications to this channel are failing: {escape(why)}"
+    return message(listed)
 
 
 def _history(replies: Replies, term: str, where: Where) -> Reply:
@@ -114,9 +121,11 @@ def _history(replies: Replies, term: str, where: Where) -> Reply:
 
 def _changes(replies: Replies, since: str, where: Where) -> Reply:
     try:
-        day = dt.date.fromisoformat(since) if since else None
+        day = check_day(dt.date.fromisoformat(since)) if since else None
     except ValueError:
         return message(f"'{escape(since)}' is not a date: write it as YYYY-MM-DD.")
+    except BadRequest as exc:  # the same days as every other command accepts
+        return message(f"{exc}.")
     changes = replies.store.recent_changes(since=day, limit=20)
     if not changes:
         return message("No definition changes recorded" + (f" since {day}." if day else "."))

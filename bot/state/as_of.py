@@ -8,11 +8,17 @@ from bot.state.errors import NotRecorded
 from bot.state.models import Version
 from bot.state.store import StateStore
 from knowledge.answer import Answer, Source
+from metrics.errors import BadRequest
+from metrics.periods import check_day
 
 
 def answer_as_of(store: StateStore, term: str, on: dt.date,
                  docs_base_url: str | None = None) -> Answer:
     """The governed definition in force at the end of `on`; NotRecorded says why not."""
+    try:
+        check_day(on)  # the store looks a day past `on`: 9999-12-31 has no next day
+    except BadRequest as exc:
+        raise NotRecorded(str(exc)) from None
     latest = store.resolve(term)
     if latest is None:
         raise NotRecorded(f"'{term}' is not in the definition history (run `ssot sync`?)")

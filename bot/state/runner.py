@@ -1,4 +1,8 @@
-"""The running app's background loop: sync the definitions, then deliver the outbox."""
+"""The running app's background loop: sync the definitions, serve them, then deliver.
+
+One loop owns all three, in that order, so a notification is never delivered before the
+running app answers with the definition it announces.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.health import Health
 from bot.periodic import every
+from bot.services import Services
 from bot.settings import Settings
 from bot.state.delivery import deliver_pending, notification_client
 from bot.state.errors import SyncRefused
@@ -18,17 +24,30 @@ from bot.state.sync import sync
 log = logging.getLogger(__name__)
 
 
-def run_once(settings: Settings, store: StateStore, client: WebClient) -> None:
+def run_once(settings: Settings, store: StateStore, client: WebClient,
+             services: Services | None = None, health: Health | None = None) -> None:
     """One round: an invalid glossary or a database hiccup is logged, never fatal."""
+    health = health or Health()
     try:
         report = sync(store, settings.glossary_dir, settings.metrics_dir, settings.notify_channel)
+        health.synced()
         if report.changes and not report.baseline:
             log.info("sync: %d change(s), %d notification(s) queued", len(report.changes),
                      report.queued)
     except SyncRefused as exc:
+        # The files were read and judged: the sync itself worked, it just records nothing.
+        health.synced()
         log.warning("sync skipped, the definitions have problems: %s", exc)
     except SQLAlchemyError as exc:
+        health.sync_failed(f"the state store: {str(exc).splitlines()[0][:200]}")
         log.warning("sync failed, will retry: %s", exc)
+    except Exception as exc:
+        health.sync_failed(f"{type(exc).__name__}: {exc}"[:200])
+        log.exception("sync failed, will retry")
+    if services is not None:
+        reloaded = services.reload()
+        if reloaded.accepted and reloaded.changed:
+            log.info("now serving the changed definitions")
     try:
         delivery = deliver_pending(store, client, docs_base_url=settings.docs_base_url)
         if delivery.failed:
@@ -38,9 +57,11 @@ def run_once(settings: Settings, store: StateStore, client: WebClient) -> None:
         log.warning("delivery failed, will retry: %s", exc)
 
 
-def start_background(settings: Settings, store: StateStore,
-                     client: WebClient) -> Callable[[], None]:
-    """Sync and deliver now and every `sync_interval_s`; returns a function that stops it."""
+def start_background(settings: Settings, store: StateStore, client: WebClient,
+                     services: Services | None = None,
+                     health: Health | None = None) -> Callable[[], None]:
+    """Sync, reload and deliver now and every `sync_interval_s`; returns a function to stop."""
     # Delivery waits out rate limits and retries server errors; the app's own client may not.
     client = notification_client(client.token or "", client.base_url)
-    return every(settings.sync_interval_s, lambda: run_once(settings, store, client), "ssot-sync")
+    return every(settings.sync_interval_s,
+                 lambda: run_once(settings, store, client, services, health), "ssot-sync")

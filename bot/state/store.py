@@ -7,11 +7,15 @@ thread: Bolt's listener threads, the background sync and a delivery worker share
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import logging
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -25,17 +29,24 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     union_all,
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from bot.state import schema
 from bot.state.models import Change, Gap, Subscription, Version
 from knowledge.normalize import key
 
+T = TypeVar("T")
 ALL = "all"
+# How long a write waits for SQLite's lock before failing (and the caller saying so).
+BUSY_TIMEOUT_S = 5.0
+# Any fixed 64-bit number, the same in every instance: the advisory lock on schema changes.
+SCHEMA_LOCK = 0x5507_5C4E
+log = logging.getLogger(__name__)
 _SPACES = re.compile(r"\s+")
 
 
@@ -50,6 +61,35 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC)
 
 
+def storable(value: str | None) -> str | None:
+    """Text any database keeps: PostgreSQL refuses NUL bytes and unpaired surrogates."""
+    if value is None:
+        return None
+    value = value.encode("utf-8", "replace").decode("utf-8")
+    return value.replace("\x00", "\ufffd")
+
+
+def _missing_table(exc: SQLAlchemyError) -> bool:
+    orig = getattr(exc, "orig", None)
+    return (type(orig).__name__ == "UndefinedTable"
+            or "no such table" in str(orig or exc))
+
+
+def _retried(method: Callable[..., T]) -> Callable[..., T]:
+    """Run a store method again, once, after its tables had to be re-created."""
+
+    @functools.wraps(method)
+    def again(self: StateStore, *args, **kwargs) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except (OperationalError, ProgrammingError) as exc:
+            if not _missing_table(exc):
+                raise
+            return method(self, *args, **kwargs)
+
+    return again
+
+
 def question_key(question: str) -> str:
     """Questions that differ only in case, spacing or end punctuation are the same gap."""
     return _SPACES.sub(" ", question.casefold()).strip().rstrip("?!. ")[:500]
@@ -60,7 +100,21 @@ class StateStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        schema.metadata.create_all(engine)
+        self._writer = engine.execution_options(ssot_write=True)
+        self._schema_lock = threading.Lock()
+        self.ensure_schema()
+
+    def ensure_schema(self) -> None:
+        """Create whatever tables are missing; safe from many threads and processes at once.
+
+        On PostgreSQL an advisory lock makes concurrent starts (several instances, or a
+        database re-created under a running one) create the schema once; SQLite's own write
+        lock serialises it there.
+        """
+        with self._schema_lock, self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            schema.metadata.create_all(conn)
 
     @classmethod
     def from_url(cls, database_url: str, schema_name: str | None = None) -> StateStore:
@@ -82,30 +136,57 @@ class StateStore:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One transaction: committed on success, rolled back on any error."""
-        with self.engine.begin() as conn:
+        """One write transaction: committed on success, rolled back on any error."""
+        with self._healing(), self._writer.begin() as conn:
             yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read: on SQLite it takes no write lock, so a busy writer never delays it."""
+        with self._healing(), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _healing(self) -> Iterator[None]:
+        # A database dropped and re-created under a running app has no tables: put them back
+        # so the next call works, without a restart. This call still fails (and says why).
+        try:
+            yield
+        except (OperationalError, ProgrammingError) as exc:
+            if _missing_table(exc):
+                log.warning("the state store lost its tables; re-creating them: %s",
+                            str(exc.orig or exc).splitlines()[0])
+                try:
+                    self.ensure_schema()
+                except SQLAlchemyError:
+                    log.warning("could not re-create the state store's tables", exc_info=True)
+            raise
 
     def close(self) -> None:
         self.engine.dispose()
 
     # Feedback and gaps -------------------------------------------------------------------
 
+    @_retried
     def record_feedback(self, question: str, answer_id: str | None, helpful: bool,
                         user: str | None, channel: str | None) -> None:
         """Store a Helpful / Not helpful click; a Not helpful one counts as a gap."""
+        question, user, channel = storable(question), storable(user), storable(channel)
         with self.transaction() as conn:
             conn.execute(insert(schema.feedback).values(
                 question=question, question_key=question_key(question), answer_id=answer_id,
                 helpful=helpful, user=user, channel=channel, at=utcnow()))
 
+    @_retried
     def record_unanswered(self, question: str, user: str | None, channel: str | None) -> None:
         """Store a question that got no answer: the glossary's to-do list."""
+        question, user, channel = storable(question), storable(user), storable(channel)
         with self.transaction() as conn:
             conn.execute(insert(schema.unanswered).values(
                 question=question, question_key=question_key(question), user=user,
                 channel=channel, at=utcnow()))
 
+    @_retried
     def gaps(self, limit: int = 20) -> list[Gap]:
         """The most-asked unanswered (or unhelpfully answered) questions, most asked first."""
         u, f = schema.unanswered, schema.feedback
@@ -118,7 +199,7 @@ class StateStore:
             .group_by(asked.c.k).order_by(func.count().desc(), func.max(asked.c.at).desc())
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(grouped).all()
             latest = {}
             if rows:
@@ -130,11 +211,13 @@ class StateStore:
 
     # Subscriptions and per-channel settings --------------------------------------------
 
+    @_retried
     def subscribe(self, channel: str, target: str) -> bool:
         """Subscribe a channel to a term id, a domain or 'all'; False if it already was."""
         return self._insert_once(schema.subscriptions, channel=channel,
                                  target=target.strip().lower(), created_at=utcnow())
 
+    @_retried
     def unsubscribe(self, channel: str, target: str) -> bool:
         """Remove a subscription; False if there was none."""
         s = schema.subscriptions
@@ -143,15 +226,17 @@ class StateStore:
                 s.c.channel == channel, s.c.target == target.strip().lower()))
         return result.rowcount > 0
 
+    @_retried
     def subscriptions(self, channel: str | None = None) -> list[Subscription]:
         """Every subscription, or one channel's, sorted."""
         s = schema.subscriptions
         query = select(s.c.channel, s.c.target).order_by(s.c.channel, s.c.target)
         if channel is not None:
             query = query.where(s.c.channel == channel)
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return [Subscription(channel=r.channel, target=r.target) for r in conn.execute(query)]
 
+    @_retried
     def resolve_target(self, text: str) -> str | None:
         """'all', a known domain, or the id of the definition an id, name or alias names."""
         wanted = text.strip().lower()
@@ -161,6 +246,7 @@ class StateStore:
         found = self.resolve(text)
         return found.definition_id if found else None
 
+    @_retried
     def set_autoanswer(self, channel: str, on: bool) -> None:
         """Turn answering definitional questions without a mention on or off in a channel."""
         a = schema.autoanswer
@@ -170,27 +256,31 @@ class StateStore:
             if done.rowcount == 0:
                 conn.execute(insert(a).values(channel=channel, enabled=on, updated_at=utcnow()))
 
+    @_retried
     def autoanswer(self, channel: str) -> bool:
         """Whether autoanswer is on in this channel (off unless turned on)."""
         a = schema.autoanswer
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return bool(conn.scalar(select(a.c.enabled).where(a.c.channel == channel)))
 
     # Slack bookkeeping -------------------------------------------------------------------
 
+    @_retried
     def claim_event(self, event_id: str) -> bool:
         """True only for the first caller with this event id, across threads and processes."""
         return self._insert_once(schema.processed_events, event_id=event_id, at=utcnow())
 
+    @_retried
     def mark_thread(self, channel: str, thread_ts: str) -> None:
         """Remember a thread the bot answered in, so replies there are follow-ups."""
         self._insert_once(schema.bot_threads, channel=channel, thread_ts=thread_ts, at=utcnow())
 
+    @_retried
     def is_bot_thread(self, channel: str, thread_ts: str) -> bool:
         """Whether the bot has answered in this thread."""
         t = schema.bot_threads
         query = select(literal(1)).where(t.c.channel == channel, t.c.thread_ts == thread_ts)
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             return conn.scalar(query) is not None
 
     def _insert_once(self, table, **values) -> bool:
@@ -204,10 +294,12 @@ class StateStore:
 
     # Definition history ------------------------------------------------------------------
 
+    @_retried
     def history(self, definition_id: str, kind: str | None = None) -> list[Version]:
         """Every recorded version of a definition, oldest first (the term if ids collide)."""
         return [_version(r) for r in self._version_rows(definition_id, kind)]
 
+    @_retried
     def definition_as_of(self, definition_id: str, date: dt.date,
                          kind: str | None = None) -> Version | None:
         """The version in force at the end of `date`: approved or deprecated, not removed.
@@ -225,11 +317,13 @@ class StateStore:
                 in_force = row
         return _version(in_force) if in_force is not None else None
 
+    @_retried
     def first_recorded(self, definition_id: str, kind: str | None = None) -> dt.date | None:
         """The day the earliest recorded version came into force (for 'nothing before X')."""
         rows = self._version_rows(definition_id, kind)
         return aware(rows[0].in_force_from).date() if rows else None
 
+    @_retried
     def recent_changes(self, since: dt.datetime | dt.date | None = None,
                        limit: int = 20) -> list[Change]:
         """The latest recorded changes, newest first, optionally only those after `since`."""
@@ -239,18 +333,20 @@ class StateStore:
             if not isinstance(since, dt.datetime):
                 since = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
             query = query.where(v.c.recorded_at >= since.astimezone(dt.UTC))
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(query).all()
             return [self._change(conn, r) for r in rows]
 
+    @_retried
     def latest_versions(self) -> dict[tuple[str, str], Version]:
         """The newest version of every definition ever recorded, by (kind, id)."""
         v = schema.versions
         newest = select(func.max(v.c.id)).group_by(v.c.kind, v.c.definition_id)
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(select(v).where(v.c.id.in_(newest))).all()
         return {(r.kind, r.definition_id): _version(r) for r in rows}
 
+    @_retried
     def resolve(self, text: str, kind: str | None = None) -> Version | None:
         """The latest version of the definition an id, name or alias names (terms first)."""
         wanted = key(text)
@@ -261,7 +357,7 @@ class StateStore:
             select(func.max(v.c.id)).group_by(v.c.kind, v.c.definition_id)))
         if kind:
             query = query.where(v.c.kind == kind)
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             rows = sorted(conn.execute(query).all(), key=lambda r: (r.kind != "term", r.id))
         for match in (lambda r: key(r.definition_id) == wanted, lambda r: key(r.name) == wanted,
                       lambda r: wanted in {key(a) for a in json.loads(r.aliases)}):
@@ -273,7 +369,7 @@ class StateStore:
     def _version_rows(self, definition_id: str, kind: str | None) -> list:
         v = schema.versions
         query = select(v).where(v.c.definition_id == definition_id).order_by(v.c.id)
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(query.where(v.c.kind == kind) if kind else query).all()
         kinds = {r.kind for r in rows}
         if len(kinds) > 1:  # a term and its metric share the id: the term is what people mean
@@ -289,10 +385,11 @@ class StateStore:
 
     # Outbox counts -----------------------------------------------------------------------
 
+    @_retried
     def outbox_counts(self) -> dict[str, int]:
         """How many notifications are pending, sending, delivered or failed."""
         o = schema.outbox
-        with self.engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(select(o.c.status, func.count()).group_by(o.c.status)).all()
         return {status: n for status, n in rows}
 
@@ -326,8 +423,10 @@ def _sqlite_engine(database_url: str) -> Engine:
     url = make_url(database_url)
     if url.database and url.database != ":memory:":
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    # Listener threads, the background sync and delivery share the file: wait for the lock.
-    engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
+    # Listener threads, the background sync and delivery share the file: wait for the lock,
+    # but not so long that a person waits on it (a writer held elsewhere fails, and says so).
+    engine = create_engine(database_url, connect_args={"check_same_thread": False,
+                                                       "timeout": BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record) -> None:
@@ -337,13 +436,15 @@ def _sqlite_engine(database_url: str) -> Engine:
         # Every event claim is a commit on the answer's path. In WAL mode NORMAL survives a
         # process crash (only an OS crash can lose the last commits) and skips an fsync each.
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         cursor.close()
 
     # A deferred transaction that reads then writes fails at once with "database is locked"
     # when another writer got there first; IMMEDIATE takes the write lock up front and waits.
+    # Reads stay deferred: in WAL mode they never wait for a writer.
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        write = conn.get_execution_options().get("ssot_write")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
