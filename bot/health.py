@@ -28,6 +28,8 @@ class Health:
     started: float = field(default_factory=time.monotonic)
     last_sync: float | None = None
     last_error: str | None = None
+    # The problems the last refused sync named, so the log says them once, not every round.
+    refused: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def synced(self) -> None:
@@ -79,14 +81,17 @@ def _store(store: StateStore, max_backlog_age_s: float) -> list[Check]:
     query = (select(func.count(), func.min(o.c.created_at))
              .where(o.c.status.in_(("pending", "sending"))))
     try:
-        with store.reading() as conn:
+        # A write transaction: a store that still reads but refuses writes (SQLite locked by
+        # another writer) loses feedback and claims, so it is not ready.
+        with store.transaction() as conn:
             conn.execute(text("SELECT 1"))
+        with store.reading() as conn:
             backlog, oldest = conn.execute(query).one()
     except Exception as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         return [Check("state_store", False, f"does not answer: {reason}"),
                 Check("outbox", False, "unknown: the state store does not answer")]
-    checks = [Check("state_store", True, f"answers ({store.dialect})")]
+    checks = [Check("state_store", True, f"answers and accepts writes ({store.dialect})")]
     if not backlog:
         return [*checks, Check("outbox", True, "nothing pending")]
     age = (utcnow() - aware(oldest)).total_seconds()

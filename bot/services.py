@@ -46,6 +46,7 @@ class Services:
     current_values: CurrentValues | None = field(init=False, repr=False)
     _phrases: tuple[Glossary, Catalog, Phrases] | None = field(default=None, init=False,
                                                              repr=False)
+    _refused: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.current_values = (CurrentValues(self.metrics, self.current_value_ttl_s)
@@ -64,9 +65,13 @@ class Services:
             return Reloaded(True, [], knowledge.changed)
         catalog, issues = check_definitions(self.metrics_dir, self.knowledge.glossary.terms)
         if catalog is None:
-            log.warning("metric definitions reload rejected, still serving the last good set: "
-                        "%s", "; ".join(map(str, issues[:5])))
+            problems = "; ".join(map(str, issues[:5]))
+            level = logging.DEBUG if problems == self._refused else logging.WARNING
+            self._refused = problems
+            log.log(level, "metric definitions reload rejected, still serving the last good "
+                    "set: %s", problems)
             return Reloaded(False, [str(i) for i in issues])
+        self._refused = None
         if catalog.metrics == self.metrics.catalog.metrics:
             return Reloaded(True, [], knowledge.changed)
         self.metrics.catalog = catalog

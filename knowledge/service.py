@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -17,12 +18,14 @@ from knowledge.chunking import chunk_glossary
 from knowledge.embedding import Embedder
 from knowledge.errors import UnknownTerm
 from knowledge.glossary import Glossary, Reload, check_directory, load_glossary
-from knowledge.index import IndexMemo, SearchIndex
 from knowledge.loading import FileMemo, split_sections
 from knowledge.models import Guide, Term
 from knowledge.normalize import key
 from knowledge.question import clean_question
-from knowledge.retrieval import Candidate, Mode, Ranking, Retriever
+
+if TYPE_CHECKING:  # imported when the index is first built: FAISS and BM25 cost 0.2 s to load
+    from knowledge.index import IndexMemo, SearchIndex
+    from knowledge.retrieval import Candidate, Mode, Ranking, Retriever
 
 log = logging.getLogger(__name__)
 DEFAULT_THRESHOLD = 0.47
@@ -45,7 +48,10 @@ class KnowledgeBase:
     def __init__(self, root: Path, embedder: Embedder, cache_dir: Path | None = None, *,
                  metric_ids: Callable[[], Iterable[str] | None] = lambda: None,
                  docs_base_url: str | None = None, threshold: float = DEFAULT_THRESHOLD,
-                 on_embed: Callable[[int, int], None] | None = None) -> None:
+                 on_embed: Callable[[int, int], None] | None = None,
+                 lazy_index: bool = False) -> None:
+        """`lazy_index`: build the search index at the first question, not now (`define`
+        needs only the glossary)."""
         self.root = root
         self.embedder = embedder
         self.cache_dir = cache_dir
@@ -55,26 +61,47 @@ class KnowledgeBase:
         self._lock = threading.Lock()
         # Reloads keep what the last build parsed, tokenized and embedded; one at a time.
         self._reloading = threading.Lock()
+        self._refused: str | None = None
         self._files = FileMemo()
-        self._indexed = IndexMemo()
-        self._snapshot = self._build(load_glossary(root, metric_ids(), self._files), on_embed)
+        self._indexed: IndexMemo | None = None
+        self._first = load_glossary(root, metric_ids(), self._files)
+        self._first_on_embed = on_embed
+        self._snapshot: Snapshot | None = None
+        if not lazy_index:
+            self._current()
 
     @property
     def glossary(self) -> Glossary:
-        return self._snapshot.glossary
+        snap = self._snapshot
+        return snap.glossary if snap is not None else self._first
 
     @property
     def index(self) -> SearchIndex:
-        return self._snapshot.index
+        return self._current().index
+
+    def _current(self) -> Snapshot:
+        """The snapshot being served, built from the first glossary if no question needed it yet."""
+        snap = self._snapshot
+        if snap is None:
+            with self._lock:
+                if self._snapshot is None:
+                    self._snapshot = self._build(self._first, self._first_on_embed)
+                snap = self._snapshot
+        return snap
 
     def reload(self, on_embed: Callable[[int, int], None] | None = None) -> Reload:
         """Re-read the directory; an invalid set is refused and the current one keeps serving."""
         with self._reloading:
             glossary, issues = check_directory(self.root, self._metric_ids(), self._files)
             if glossary is None:
-                log.warning("glossary reload rejected, still serving the last good set: %s",
-                            "; ".join(map(str, issues[:5])))
+                problems = "; ".join(map(str, issues[:5]))
+                # Said once per set of problems, not on every periodic reload until fixed.
+                level = logging.DEBUG if problems == self._refused else logging.WARNING
+                self._refused = problems
+                log.log(level, "glossary reload rejected, still serving the last good set: %s",
+                        problems)
                 return Reload(accepted=False, issues=issues)
+            self._refused = None
             current = self._snapshot.glossary
             if glossary.terms == current.terms and glossary.guides == current.guides:
                 return Reload(accepted=True, issues=[], changed=False)
@@ -86,7 +113,7 @@ class KnowledgeBase:
     def ask(self, question: str, mode: Mode = "hybrid") -> Answer:
         """The governed answer to a free-text question, or no_answer with suggestions."""
         text = clean_question(question)
-        snap = self._snapshot
+        snap = self._current()
         ranking = snap.retriever.rank(text, mode)
         top = ranking.top
         threshold = self.threshold if mode == "hybrid" else _BASELINE_THRESHOLDS[mode]
@@ -159,6 +186,12 @@ class KnowledgeBase:
         return Source(path=path, line=line, url=url)
 
     def _build(self, glossary: Glossary, on_embed) -> Snapshot:
+        from knowledge.index import IndexMemo, SearchIndex
+        from knowledge.retrieval import Retriever
+
+        # Reloads keep what the last build tokenized and embedded.
+        if self._indexed is None:
+            self._indexed = IndexMemo()
         index = SearchIndex.build(chunk_glossary(glossary), self.embedder, self.cache_dir, on_embed,
                                   self._indexed)
         return Snapshot(glossary, index, Retriever(glossary, index, self.embedder))

@@ -24,7 +24,9 @@ from bot.slack.replies import Replies
 from bot.state.store import StateStore
 
 WORKERS = 4
-LOOKUP_TIMEOUT_S = 3.0
+# A lookup slower than this grants nothing rather than keep a person waiting (Slack's own
+# answers take well under half a second).
+LOOKUP_TIMEOUT_S = 1.5
 
 
 class SlackConfigError(ValueError):
@@ -68,7 +70,7 @@ def web_client(settings: Settings, timeout_s: float = 30.0) -> WebClient:
     """The Web API client, pointed at `SLACK_API_BASE_URL` (GovSlack, or a test stand-in)."""
     return KeepAliveWebClient(
         token=required(settings.slack_bot_token, "SLACK_BOT_TOKEN"),
-        base_url=settings.slack_api_base_url, timeout=int(max(1, timeout_s)),
+        base_url=settings.slack_api_base_url, timeout=timeout_s,
         retry_handlers=[ConnectionErrorRetryHandler(),
                         RateLimitErrorRetryHandler(max_retry_count=2)],
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from slack_bolt import App, BoltContext, Say
 from slack_sdk import WebClient
 
@@ -11,8 +9,6 @@ from bot.slack.background import Background, acked
 from bot.slack.conversation import Threaded, answer_mention, answer_message
 from bot.slack.once import first_to_answer
 from bot.slack.replies import Replies
-
-log = logging.getLogger(__name__)
 
 
 def register(app: App, replies: Replies, background: Background) -> None:
@@ -28,11 +24,9 @@ def register(app: App, replies: Replies, background: Background) -> None:
                                       **threaded.reply.as_kwargs())
             return
         say(thread_ts=threaded.thread_ts, **threaded.reply.as_kwargs())
-        if threaded.thread_ts:  # after posting: the answer is not kept waiting on a write
-            try:
-                replies.store.mark_thread(event["channel"], threaded.thread_ts)
-            except Exception:  # follow-ups there will need a mention; the answer is out
-                log.warning("could not remember thread %s", threaded.thread_ts, exc_info=True)
+        if threaded.thread_ts:  # after posting, off this thread: a locked store delays nobody
+            replies.recorder.record(replies.store.mark_thread, event["channel"],
+                                    threaded.thread_ts)
 
     def on_mention(event: dict, say: Say, client: WebClient, context: BoltContext) -> None:
         post(answer_mention(replies, event), event, say, client, context)

@@ -63,15 +63,22 @@ def first_to_answer(context: BoltContext) -> bool:
     except FutureTimeout:
         # The store is stuck behind another writer. A replay racing this very request is far
         # less likely than a person waiting in vain, so answer (once: the claim is dropped).
-        log.info("the claim of %s is taking too long; answering anyway", context.get(CLAIM_KEY))
+        log.info("the claim of %s is taking too long; answering anyway", _shown(context))
         context.pop(CLAIM, None)
         return True
-    except Exception:
+    except Exception as exc:
         # Without the store we cannot tell; Slack got its ack and will not redeliver, so an
         # answer is better than none. (Said once: the request's later posts need not ask.)
-        log.warning("could not claim the request; answering anyway", exc_info=True)
+        log.warning("could not claim %s (%s); answering anyway", _shown(context),
+                    (str(exc).splitlines() or [type(exc).__name__])[0])
         context.pop(CLAIM, None)
         return True
+
+
+def _shown(context: BoltContext) -> str:
+    """The claimed request for the log: an event id, never a signature."""
+    key = str(context.get(CLAIM_KEY) or "")
+    return "a signed request" if key.startswith("sig:") else key or "the request"
 
 
 def _signature_key(body: dict, request: BoltRequest) -> str | None:

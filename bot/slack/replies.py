@@ -45,8 +45,9 @@ def never_silent(method: Callable[..., Reply]) -> Callable[..., Reply]:
     def replied(*args, **kwargs) -> Reply:
         try:
             return method(*args, **kwargs)
-        except SQLAlchemyError:
-            log.warning("%s: the state store failed", method.__name__, exc_info=True)
+        except SQLAlchemyError as exc:  # an outage, not a bug: one line is enough
+            log.warning("%s: the state store failed: %s", method.__name__,
+                        str(getattr(exc, "orig", None) or exc).splitlines()[0])
             return message(STORE_DOWN)
         except Exception:
             log.exception("%s failed", method.__name__)

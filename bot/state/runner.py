@@ -31,13 +31,16 @@ def run_once(settings: Settings, store: StateStore, client: WebClient,
     try:
         report = sync(store, settings.glossary_dir, settings.metrics_dir, settings.notify_channel)
         health.synced()
+        health.refused = None
         if report.changes and not report.baseline:
             log.info("sync: %d change(s), %d notification(s) queued", len(report.changes),
                      report.queued)
     except SyncRefused as exc:
         # The files were read and judged: the sync itself worked, it just records nothing.
         health.synced()
-        log.warning("sync skipped, the definitions have problems: %s", exc)
+        level = logging.DEBUG if str(exc) == health.refused else logging.WARNING
+        health.refused = str(exc)
+        log.log(level, "sync skipped, the definitions have problems: %s", exc)
     except SQLAlchemyError as exc:
         health.sync_failed(f"the state store: {str(exc).splitlines()[0][:200]}")
         log.warning("sync failed, will retry: %s", exc)

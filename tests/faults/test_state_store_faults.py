@@ -44,6 +44,8 @@ def test_a_locked_sqlite_store_leaves_no_question_unanswered(serve, kb, metric_e
         subscribed = running.answer_to("/ssot", "subscribe mql", "subscribe")
         assert "database is busy or unavailable" in subscribed["text"]
         assert running.store.gaps() == []  # nothing could be written yet
+        status, ready = running.get("/readyz")  # reads work, writes do not: not ready
+        assert status == 503 and not ready["checks"]["state_store"]["ok"]
     finally:
         locker.execute("ROLLBACK")
         locker.close()
