@@ -18,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import Args, BoltResponse
 
+from bot.slack.replies import SORRY
+
 log = logging.getLogger(__name__)
 
 
@@ -99,10 +101,6 @@ def acked(background: Background, work: Callable[..., None]) -> Callable[[Args],
     return listener
 
 
-APOLOGY = ("Sorry, something went wrong on my side while answering that. "
-           "It has been logged; please try again in a minute.")
-
-
 def apologise(args: Args) -> None:
     """The last resort when a listener failed: a short apology where the answer would go.
 
@@ -111,12 +109,12 @@ def apologise(args: Args) -> None:
     they get nothing rather than an apology nobody asked for.
     """
     if args.context.response_url:
-        args.respond(response_type="ephemeral", replace_original=False, text=APOLOGY)
+        args.respond(response_type="ephemeral", replace_original=False, text=SORRY)
         return
     event = args.event or {}
     if args.say is None or not event.get("channel"):
         return
     if event.get("type") == "app_mention":
-        args.say(text=APOLOGY, thread_ts=event.get("thread_ts") or event.get("ts"))
+        args.say(text=SORRY, thread_ts=event.get("thread_ts") or event.get("ts"))
     elif event.get("type") == "message" and event.get("channel_type") == "im":
-        args.say(text=APOLOGY, thread_ts=event.get("thread_ts"))
+        args.say(text=SORRY, thread_ts=event.get("thread_ts"))
