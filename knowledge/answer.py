@@ -46,6 +46,9 @@ class Period(Frozen):
     start: dt.date
     end: dt.date
     label: str
+    # Whole calendar months it spans when named as a month, quarter or year (1, 3, 12): the
+    # period before it is then the same grain (Q2's is Q1), not the same number of days.
+    months: int | None = None
 
 
 class Target(Frozen):

@@ -135,8 +135,17 @@ def _bounds(measure: Measure, period: Period | None) -> tuple[dt.date, dt.date] 
     if measure.window == "trailing_365_days":
         return start - dt.timedelta(days=365), start
     if measure.window == "previous_period":
-        return start - (end - start), start
+        return previous_start(period), start
     return start, end
+
+
+def previous_start(period: Period) -> dt.date:
+    """Where the period before this one starts: the same calendar grain for a month, quarter
+    or year (Q2 follows Q1, whatever their lengths in days), else the same number of days."""
+    if period.months:
+        index = period.start.year * 12 + period.start.month - 1 - period.months
+        return dt.date(index // 12, index % 12 + 1, 1)
+    return period.start - (period.end - period.start)
 
 
 def _window(fact: sa.Table, measure: Measure, period: Period | None) -> list:

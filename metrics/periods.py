@@ -85,7 +85,7 @@ class Calendar:
 
     @staticmethod
     def _span(start: dt.date, months: int, label: str) -> Period:
-        return Period(start=start, end=_add_months(start, months), label=label)
+        return Period(start=start, end=_add_months(start, months), label=label, months=months)
 
     def named(self, name: str) -> Period | None:
         """this_quarter, last_month, ytd and friends; None when `name` is not one of them."""

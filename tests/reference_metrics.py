@@ -238,7 +238,8 @@ def _shift(day: dt.date, days: int) -> dt.date:
     return day - dt.timedelta(days=days)
 
 
-def _compute(q: _Query, metric: str, start: dt.date, end: dt.date) -> Values:
+def _compute(q: _Query, metric: str, start: dt.date, end: dt.date,
+             previous_start: dt.date | None = None) -> Values:
     simple = {
         "bookings": (BOOKINGS, OPPORTUNITY_DIMS),
         "marketing_originated_revenue": (MARKETING_ORIGINATED, OPPORTUNITY_DIMS),
@@ -261,17 +262,18 @@ def _compute(q: _Query, metric: str, start: dt.date, end: dt.date) -> Values:
         return q.one(*simple[metric], start, end)
     if metric in ratios:
         return q.ratio(*ratios[metric], start, end)
-    return _derived(q, metric, start, end)
+    return _derived(q, metric, start, end, previous_start)
 
 
-def _derived(q: _Query, metric: str, start: dt.date, end: dt.date) -> Values:
+def _derived(q: _Query, metric: str, start: dt.date, end: dt.date,
+             previous_start: dt.date | None = None) -> Values:
     if metric == "pipeline_coverage":
         quota = (q.one(QUOTA, QUOTA_DIMS, start, end) if q.by or q.where
                  else q.one(QUOTA_ALL, NO_DIMS, start, end))
         pipeline = q.one(OPEN_PIPELINE, OPPORTUNITY_DIMS, start, end)
         return _combine([pipeline, quota], _div)
     if metric == "revenue_growth_rate":
-        previous = _shift(start, (end - start).days)
+        previous = previous_start or _shift(start, (end - start).days)
         now = q.one(BOOKINGS, OPPORTUNITY_DIMS, start, end)
         before = q.one(BOOKINGS, OPPORTUNITY_DIMS, previous, start)
         return _combine([now, before], lambda a, b: None if b == 0 else a / b - 1)
@@ -306,8 +308,13 @@ def reference_value(
     end: dt.date,
     by: str | Sequence[str] | None = None,
     where: dict[str, str] | None = None,
+    previous_start: dt.date | None = None,
 ) -> float | Values | None:
-    """The metric over [start, end): a float/None, or {group: value} when `by` is given."""
+    """The metric over [start, end): a float/None, or {group: value} when `by` is given.
+
+    `previous_start`: where the period before this one starts, for growth (default: the same
+    number of days before `start`).
+    """
     if metric_id not in ALLOWED_DIMS:
         raise ValueError(f"no reference for metric {metric_id!r}")
     dims = (by,) if isinstance(by, str) else tuple(by or ())
@@ -315,7 +322,7 @@ def reference_value(
     unknown = [d for d in (*dims, *where) if d not in ALLOWED_DIMS[metric_id]]
     if unknown:
         raise ValueError(f"{metric_id} has no dimension {unknown[0]!r}")
-    values = _compute(_Query(conn, dims, where), metric_id, start, end)
+    values = _compute(_Query(conn, dims, where), metric_id, start, end, previous_start)
     if not dims:
         return values.get((), None)
     if isinstance(by, str):

@@ -3,6 +3,7 @@ same demo warehouse, on DuckDB and on the real PostgreSQL service."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 
@@ -20,6 +21,11 @@ from reference_metrics import REFERENCE_METRICS, reference_value
 
 FINANCE = Audience(groups=frozenset({"finance"}))
 PERIODS = ["this_quarter", "last_quarter", "2026-05", "ytd", "2025-01-01..2025-12-31"]
+# Where the period before each one starts, written out by hand: a month, quarter or year is
+# compared with the one before it; anything else with as many days just before.
+PREVIOUS = {"this_quarter": dt.date(2026, 7, 1), "last_quarter": dt.date(2026, 4, 1),
+            "2026-05": dt.date(2026, 4, 1), "ytd": dt.date(2026, 1, 1) - dt.timedelta(days=319),
+            "2025-01-01..2025-12-31": dt.date(2024, 1, 2)}
 BREAKDOWNS = [
     ("win_rate", "segment", {}), ("bookings", "region", {}), ("mql_count", "source", {}),
     ("mql_to_sql_conversion_rate", "segment", {}), ("pipeline_coverage", "segment", {}),
@@ -76,10 +82,28 @@ def test_each_metric_matches_its_hand_written_sql(engine, period):
     with engine.warehouse.connect() as conn:
         for metric in engine.catalog:
             result = engine.run(engine.plan(metric.id, period, audience=FINANCE))
-            expected = reference_value(conn, metric.id, window.start, window.end)
+            expected = reference_value(conn, metric.id, window.start, window.end,
+                                       previous_start=PREVIOUS[period])
             if not _close(result.value, expected):
                 wrong.append((metric.id, result.value, expected))
     assert wrong == []
+
+
+@pytest.mark.parametrize(("period", "previous"), [
+    ("2026-Q2", (dt.date(2026, 1, 1), dt.date(2026, 4, 1))),   # a quarter: Q1
+    ("2026-05", (dt.date(2026, 4, 1), dt.date(2026, 5, 1))),   # a month: April
+    ("2025", (dt.date(2024, 1, 1), dt.date(2025, 1, 1))),      # a year: the year before
+    ("2026-01-10..2026-02-08", (dt.date(2025, 12, 11), dt.date(2026, 1, 10))),  # 30 days
+])
+def test_growth_compares_with_the_period_before_of_the_same_grain(engine, period, previous):
+    result = engine.run(engine.plan("revenue_growth_rate", period))
+    window = resolve(period, Calendar(AS_OF))
+    with engine.warehouse.connect() as conn:
+        now = reference_value(conn, "bookings", window.start, window.end)
+        before = reference_value(conn, "bookings", *previous)
+        growth = reference_value(conn, "revenue_growth_rate", window.start, window.end,
+                                 previous_start=previous[0])
+    assert _close(result.value, now / before - 1) and _close(result.value, growth)
 
 
 @pytest.mark.parametrize(("metric", "by", "where"), BREAKDOWNS,
@@ -89,9 +113,11 @@ def test_breakdowns_and_filters_match_hand_written_sql(engine, metric, by, where
     plan = engine.plan(metric, "last_quarter", [by] if by else [], where, FINANCE)
     result = engine.run(plan)
     with engine.warehouse.connect() as conn:
+        before = PREVIOUS["last_quarter"]
         expected = reference_value(conn, metric, window.start, window.end, by=by,
-                                   where=plan.where)
-        total = reference_value(conn, metric, window.start, window.end, where=plan.where)
+                                   where=plan.where, previous_start=before)
+        total = reference_value(conn, metric, window.start, window.end, where=plan.where,
+                                previous_start=before)
     assert _close(result.value, total)
     if by:
         got = {row.dimensions[by]: row.value for row in result.rows}

@@ -42,7 +42,7 @@ def test_last_quarter_in_january_is_the_previous_year():
 def test_a_fiscal_year_starting_in_february_shifts_quarters_and_names_years_by_their_end():
     fiscal = Calendar(dt.date(2026, 11, 15), fiscal_start=2)
     assert resolve("this_quarter", fiscal).model_dump() == {
-        "start": D(2026, 11, 1), "end": D(2027, 2, 1), "label": "Q4 FY2027"}
+        "start": D(2026, 11, 1), "end": D(2027, 2, 1), "label": "Q4 FY2027", "months": 3}
     assert resolve("2027-Q1", fiscal).start == D(2026, 2, 1)
     assert resolve("this_year", fiscal).start == D(2026, 2, 1)
     assert resolve("ytd", fiscal).start == D(2026, 2, 1)
