@@ -13,8 +13,10 @@ from metrics.errors import BadRequest
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name} | {
     name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
 _MONTH_WORD = "|".join(sorted(MONTHS, key=len, reverse=True))
-PERIOD_HELP = ("this_quarter, last_quarter, this_month, last_month, this_year, last_year, ytd, "
-               "qtd, 2026-Q3, Q3 2026, 2026-05, May 2026, 2026, 2026-01-01..2026-03-31")
+PERIOD_HELP = ("this_quarter, last_quarter, next_quarter, this_month, last_month, this_year, "
+               "last_year, this_week, last_week, today, yesterday, ytd, qtd, last 30 days, "
+               "last 6 months, 2026-Q3, Q3 2026, Q3, H1 2026, FY2026, FY26, 2026-05, May 2026, "
+               "November, 2026, 2026-01-01..2026-03-31")
 # The days anyone may name. Periods reach back a year or their own length (last_year, trailing
 # windows, the previous period) and forward to the end of a quarter, and Python's dates stop
 # at 0001-01-01 and 9999-12-31: inside these bounds that arithmetic always has room.
@@ -44,6 +46,12 @@ def check_day(day: dt.date, written: str | None = None) -> dt.date:
 def _add_months(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + day.month - 1 + months
     return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _same_day_months_back(day: dt.date, months: int) -> dt.date:
+    """The same day of the month `months` earlier (the month's last day if it is shorter)."""
+    first = _add_months(day.replace(day=1), -months)
+    return first.replace(day=min(day.day, calendar.monthrange(first.year, first.month)[1]))
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,44 @@ class Calendar:
         start = dt.date(year, month, 1)
         return self._span(start, 1, f"{calendar.month_name[month]} {year}")
 
+    def half(self, fiscal_year: int, h: int) -> Period:
+        start = _add_months(self.fiscal_year_start(fiscal_year), 6 * (h - 1))
+        return self._span(start, 6, self._fy_label(f"H{h}", fiscal_year))
+
+    def week_of(self, day: dt.date, back: int = 0) -> Period:
+        """The Monday-to-Sunday week containing `day`, `back` weeks earlier (-1: the next)."""
+        start = day - dt.timedelta(days=day.weekday() + 7 * back)
+        end = start + dt.timedelta(days=7)
+        return Period(start=start, end=end, label=f"week of {start:%b} {start.day}, {start.year}")
+
+    def day(self, day: dt.date, name: str) -> Period:
+        return Period(start=day, end=day + dt.timedelta(days=1), label=f"{name} ({day})")
+
+    def trailing(self, count: int, unit: str) -> Period:
+        """The last `count` days, weeks, months or quarters, ending today (today included)."""
+        if not 1 <= count <= 1200:
+            raise BadRequest(f"'last {count} {unit}s' is not a span I can look up; "
+                             "use 1 to 1200")
+        end = self.today + dt.timedelta(days=1)
+        if unit in ("day", "week"):
+            start = end - dt.timedelta(days=count * (7 if unit == "week" else 1))
+        else:
+            months = count * (3 if unit == "quarter" else 1)
+            start = _same_day_months_back(end, months)
+        plural = unit if count == 1 else f"{unit}s"
+        return Period(start=check_day(start), end=end, label=f"last {count} {plural}")
+
+    def recent_month(self, month: int) -> Period:
+        """The most recent month of that name that has started (this one included)."""
+        year = self.today.year - (month > self.today.month)
+        return self.month(year, month)
+
+    def recent_quarter(self, q: int) -> Period:
+        """The most recent Qn of the fiscal calendar that has started."""
+        fy = self.fiscal_year_of(self.today)
+        period = self.quarter(fy, q)
+        return period if period.start <= self.today else self.quarter(fy - 1, q)
+
     def _fy_label(self, part: str, fiscal_year: int) -> str:
         return f"{part} {fiscal_year}" if self.fiscal_start == 1 else f"{part} FY{fiscal_year}"
 
@@ -100,6 +146,17 @@ class Calendar:
             "last_month": lambda: self.month(last_month_start.year, last_month_start.month),
             "this_year": lambda: self.year(fy),
             "last_year": lambda: self.year(fy - 1),
+            "next_quarter": lambda: self.quarter_of(today, back=-1),
+            "next_month": lambda: self.month(_add_months(this_month.start, 1).year,
+                                             _add_months(this_month.start, 1).month),
+            "next_year": lambda: self.year(fy + 1),
+            "this_week": lambda: self.week_of(today),
+            "last_week": lambda: self.week_of(today, back=1),
+            "next_week": lambda: self.week_of(today, back=-1),
+            "today": lambda: self.day(today, "today"),
+            "yesterday": lambda: self.day(today - dt.timedelta(days=1), "yesterday"),
+            "same_quarter_last_year": lambda: self.quarter_of(today, back=4),
+            "same_month_last_year": lambda: self.month(today.year - 1, today.month),
             "ytd": lambda: Period(start=self.year(fy).start, end=tomorrow,
                                   label=f"{self.year(fy).label} to date"),
             "qtd": lambda: Period(start=self.quarter_of(today).start, end=tomorrow,
@@ -116,6 +173,12 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(\d{4})-(\d{2})$"), "year_month"),
     (re.compile(rf"^({_MONTH_WORD})\.? (\d{{4}})$"), "month_word"),
     (re.compile(r"^(?:fy)?(\d{4})$"), "year"),
+    (re.compile(r"^fy(\d{2})$"), "fy_short"),
+    (re.compile(r"^h([12])[ -]?(?:fy)?(\d{4})$"), "half_year"),
+    (re.compile(r"^(?:fy)?(\d{4})[ -]?h([12])$"), "year_half"),
+    (re.compile(rf"^({_MONTH_WORD})$"), "month_alone"),
+    (re.compile(r"^q([1-4])$"), "quarter_alone"),
+    (re.compile(r"^last (\d{1,4}) (day|week|month|quarter)s?$"), "trailing"),
 ]
 
 
@@ -137,6 +200,16 @@ def resolve(spec: str, cal: Calendar) -> Period:
 
 
 def _build(kind: str, g: tuple[str, ...], cal: Calendar, spec: str) -> Period:
+    if kind == "month_alone":
+        return cal.recent_month(MONTHS[g[0]])
+    if kind == "quarter_alone":
+        return cal.recent_quarter(int(g[0]))
+    if kind == "trailing":
+        return cal.trailing(int(g[0]), g[1])
+    if kind == "fy_short":
+        g = (str(2000 + int(g[0])),)
+    if kind == "half_year":
+        g = (g[1], g[0])
     if kind == "range":
         start = check_day(dt.date(int(g[0]), int(g[1]), int(g[2])))
         last = check_day(dt.date(int(g[3]), int(g[4]), int(g[5])))
@@ -156,6 +229,8 @@ def _build(kind: str, g: tuple[str, ...], cal: Calendar, spec: str) -> Period:
         return cal.month(int(g[0]), int(g[1]))
     if kind == "month_word":
         return cal.month(int(g[1]), MONTHS[g[0]])
+    if kind in ("half_year", "year_half"):
+        return cal.half(int(g[0]), int(g[1]))
     return cal.year(int(g[0]))
 
 
@@ -168,6 +243,10 @@ def _within(period: Period, spec: str) -> Period:
     return period
 
 
+_RELATIVE = {"this": "this", "current": "this", "last": "last", "previous": "last",
+             "next": "next"}
+_SAFE_MONTH_WORD = "|".join(sorted((m for m in MONTHS if len(m) > 3 and m not in
+                                    ("march", "june", "july")), key=len, reverse=True))
 # Phrases in a question, longest first, mapped to the written forms `resolve` takes.
 _IN_TEXT = [
     (re.compile(r"\b(\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})\b"), lambda m: m.group(1)),
@@ -175,12 +254,26 @@ _IN_TEXT = [
     (re.compile(r"\b(q[1-4])[ -]?(?:fy)?(\d{4})\b"), lambda m: f"{m.group(1)} {m.group(2)}"),
     (re.compile(rf"\b({_MONTH_WORD})\.? (\d{{4}})\b"), lambda m: f"{m.group(1)} {m.group(2)}"),
     (re.compile(r"\b(\d{4}-\d{2})\b"), lambda m: m.group(1)),
-    (re.compile(r"\b(this|last|previous|current) (quarter|month|year)\b"),
-     lambda m: f"{'this' if m.group(1) in ('this', 'current') else 'last'}_{m.group(2)}"),
+    (re.compile(r"\b(?:fy)?(\d{4})[ -]?(h[12])\b"), lambda m: f"{m.group(1)}-{m.group(2)}"),
+    (re.compile(r"\b(h[12])[ -]?(?:fy)?(\d{4})\b"), lambda m: f"{m.group(1)} {m.group(2)}"),
+    (re.compile(r"\bsame (quarter|month) (?:as )?last year\b"),
+     lambda m: f"same_{m.group(1)}_last_year"),
+    (re.compile(r"\b(?:the )?(?:last|past|previous|trailing) (\d{1,4}) "
+                r"(day|week|month|quarter)s?\b"),
+     lambda m: f"last {m.group(1)} {m.group(2)}"),
+    (re.compile(r"\b(this|last|previous|current|next) (quarter|month|year|week)\b"),
+     lambda m: f"{_RELATIVE[m.group(1)]}_{m.group(2)}"),
     (re.compile(r"\b(ytd|qtd|year to date|quarter to date|year-to-date|quarter-to-date)\b"),
      lambda m: m.group(1).replace("-", " ")),
-    (re.compile(r"\b(q[1-4])\b"), None),
+    # "Today" alone stays a cue for the current number ("our coverage today"), not a day.
+    (re.compile(r"\b(yesterday)\b"), lambda m: m.group(1)),
+    (re.compile(r"\b(fy\d{2})\b"), lambda m: m.group(1)),
+    (re.compile(r"\b(q[1-4])\b"), lambda m: m.group(1)),
     (re.compile(r"\b(?:in|for|during) ((?:fy)?\d{4})\b"), lambda m: m.group(1)),
+    # A month's name alone is the most recent one that has started ("SQLs in November").
+    # "may" and "march" are also everyday words: only after in/for/during/since/of.
+    (re.compile(rf"\b(?:in|for|during|since|of) ({_MONTH_WORD})\b"), lambda m: m.group(1)),
+    (re.compile(rf"\b({_SAFE_MONTH_WORD})\b"), lambda m: m.group(1)),
 ]
 
 
@@ -191,10 +284,6 @@ def find_in_text(text: str, cal: Calendar) -> tuple[Period | None, str]:
         match = pattern.search(lowered)
         if not match:
             continue
-        if spec is None:  # a bare "Q3" means that quarter of the current fiscal year
-            written = f"{cal.fiscal_year_of(cal.today)}-{match.group(1)}"
-        else:
-            written = spec(match)
-        period = resolve(written, cal)
+        period = resolve(spec(match), cal)
         return period, (text[: match.start()] + " " + text[match.end():]).strip()
     return None, text

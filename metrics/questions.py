@@ -26,7 +26,7 @@ _FILLER = re.compile(
     r"\b(what('s| is| are| was| were)?|whats|how|many|much|did|do|does|we|our|us|get|got|"
     r"have|has|the|a|an|in|for|of|on|at|during|show|me|tell|give|is|are|was|were|current|"
     r"currently|so far|total|number|this|metric|please|value|and|to|it|right now|today|"
-    r"looking|like|tracking|trend|trending)\b")
+    r"looking|like|tracking|trend|trending|s)\b")  # s: what's, where's, once ' is a space
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,16 @@ def test_a_date_range_is_the_whole_range_not_its_first_day(services, asked):
     assert (period.start, period.end) == (dt.date(2026, 1, 1), dt.date(2026, 4, 1))
 
 
+@pytest.mark.parametrize(("text", "start"), [
+    ("what's our win rate this year", dt.date(2026, 1, 1)),
+    ("how many SQLs did we get in November", dt.date(2026, 11, 1)),
+])
+def test_the_metric_command_reads_plain_words(services, text, start):
+    answer = services.metric(text)
+    assert answer.kind == "metric", answer.message
+    assert answer.result.period.start == start
+
+
 def test_a_glossary_reload_with_a_new_alias_routes_metric_questions_by_it(kb, model, docs,
                                                                           metric_engine):
     served = KnowledgeBase(docs, model, kb.cache_dir, metric_ids=metric_ids)

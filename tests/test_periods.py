@@ -28,6 +28,22 @@ D = dt.date
     ("May 2026", D(2026, 5, 1), D(2026, 6, 1), "May 2026"),
     ("2026-01-01..2026-03-31", D(2026, 1, 1), D(2026, 4, 1), "2026-01-01 – 2026-03-31"),
     ("This Quarter", D(2026, 10, 1), D(2027, 1, 1), "Q4 2026"),
+    ("next_quarter", D(2027, 1, 1), D(2027, 4, 1), "Q1 2027"),
+    ("next month", D(2026, 12, 1), D(2027, 1, 1), "December 2026"),
+    ("this week", D(2026, 11, 9), D(2026, 11, 16), "week of Nov 9, 2026"),  # Monday to Sunday
+    ("last_week", D(2026, 11, 2), D(2026, 11, 9), "week of Nov 2, 2026"),
+    ("today", D(2026, 11, 15), D(2026, 11, 16), "today (2026-11-15)"),
+    ("yesterday", D(2026, 11, 14), D(2026, 11, 15), "yesterday (2026-11-14)"),
+    ("last 30 days", D(2026, 10, 17), D(2026, 11, 16), "last 30 days"),
+    ("last 3 months", D(2026, 8, 16), D(2026, 11, 16), "last 3 months"),
+    ("last 2 quarters", D(2026, 5, 16), D(2026, 11, 16), "last 2 quarters"),
+    ("H1 2026", D(2026, 1, 1), D(2026, 7, 1), "H1 2026"),
+    ("2026-H2", D(2026, 7, 1), D(2027, 1, 1), "H2 2026"),
+    ("FY25", D(2025, 1, 1), D(2026, 1, 1), "2025"),
+    ("November", D(2026, 11, 1), D(2026, 12, 1), "November 2026"),  # started: this year's
+    ("December", D(2025, 12, 1), D(2026, 1, 1), "December 2025"),  # not yet: last year's
+    ("Q4", D(2026, 10, 1), D(2027, 1, 1), "Q4 2026"),
+    ("same_quarter_last_year", D(2025, 10, 1), D(2026, 1, 1), "Q4 2025"),
 ])
 def test_every_documented_period_form(spec, start, end, label):
     period = resolve(spec, TODAY)
@@ -66,3 +82,29 @@ def test_periods_are_found_inside_questions(question, label, rest):
     period, left = find_in_text(question, TODAY)
     assert period.label == label
     assert left == rest
+
+
+@pytest.mark.parametrize(("question", "label"), [
+    ("how many SQLs did we get in November", "November 2026"),
+    ("bookings in may", "May 2026"),
+    ("win rate over the last 90 days", "last 90 days"),
+    ("bookings same quarter last year", "Q4 2025"),
+    ("MQLs yesterday", "yesterday (2026-11-14)"),
+    ("bookings H1 2026", "H1 2026"),
+    ("open pipeline next quarter", "Q1 2027"),
+    ("deals won last week", "week of Nov 2, 2026"),
+])
+def test_periods_as_people_say_them(question, label):
+    period, _ = find_in_text(question, TODAY)
+    assert period is not None and period.label == label
+
+
+@pytest.mark.parametrize("question", ["may I ask about pipeline coverage?",
+                                      "what's our pipeline coverage today?"])
+def test_everyday_words_are_not_periods(question):
+    assert find_in_text(question, TODAY)[0] is None
+
+
+def test_a_bare_quarter_not_yet_started_is_last_years():
+    period = resolve("Q3", Calendar(dt.date(2026, 5, 10)))
+    assert (period.start, period.end) == (D(2025, 7, 1), D(2025, 10, 1))
