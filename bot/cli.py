@@ -20,23 +20,23 @@ app = typer.Typer(
 )
 
 
-def _knowledge():
+def _knowledge(load_model: bool = False):
     from bot.factory import build_knowledge
 
     try:
-        return build_knowledge(settings_or_exit(), err)
+        return build_knowledge(settings_or_exit(), err, load_model=load_model)
     except ContentError as exc:
         for issue in exc.issues:
             err.print(str(issue), markup=False)
         raise fail(f"the glossary has {len(exc.issues)} problem(s); run `ssot validate`") from None
 
 
-def _services():
+def _services(lazy_index: bool = False):
     from bot.factory import build_services
     from metrics.errors import DefinitionError
 
     try:
-        return build_services(settings_or_exit(), err)
+        return build_services(settings_or_exit(), err, lazy_index=lazy_index)
     except (ContentError, DefinitionError) as exc:
         for issue in exc.issues:
             err.print(str(issue), markup=False)
@@ -100,7 +100,8 @@ def define(
 
 
 def _define_now(term: str):
-    services = _services()
+    # An exact lookup needs the glossary only; the index is built if the lookup falls short.
+    services = _services(lazy_index=True)
     try:
         return services.define(term)
     except UnknownTerm as exc:
@@ -188,7 +189,8 @@ def index() -> None:
     import time
 
     start = time.perf_counter()
-    kb = _knowledge()
+    # Loading the model here makes the ONNX export, when one is due, so no question waits for it.
+    kb = _knowledge(load_model=True)
     stats = kb.index.stats
     out.print(
         f"indexed {stats.chunks} chunks: {stats.embedded} embedded, {stats.reused} from cache "

@@ -76,7 +76,8 @@ def _services(settings):
     from metrics.errors import DefinitionError
 
     try:
-        return build_services(settings, err)
+        # The model is loaded before the server listens: no question waits for it.
+        return build_services(settings, err, load_model=True)
     except (ContentError, DefinitionError) as exc:
         raise fail(f"{len(exc.issues)} problem(s) in the governed content; "
                    "run `ssot validate`") from None

@@ -11,7 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bot.services import Services
 from bot.settings import Settings
-from knowledge.embedding import SentenceTransformerEmbedder
+from knowledge.chunking import chunk_glossary
+from knowledge.embedders import make_embedder
+from knowledge.glossary import load_glossary
 from knowledge.service import KnowledgeBase
 from metrics.breaker import Breaker
 from metrics.catalog import load_catalog, metric_ids
@@ -43,16 +45,29 @@ def embedding_progress(console: Console) -> Iterator[Callable[[int, int], None]]
         progress.stop()
 
 
-def build_knowledge(settings: Settings, console: Console | None = None) -> KnowledgeBase:
-    """Load the model and glossary; embeds only what the on-disk cache lacks."""
+def build_knowledge(settings: Settings, console: Console | None = None, *,
+                    load_model: bool = False, lazy_index: bool = False) -> KnowledgeBase:
+    """The glossary and its index; embeds only what the on-disk cache lacks.
+
+    The model is loaded when something is first embedded, or now with `load_model` (`ssot
+    index` and servers: the ONNX export, if one is due, happens before the first question).
+    """
     console = console or Console(stderr=True)
-    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+
+    def chunk_texts() -> list[str]:  # what an ONNX export is checked on
+        glossary = load_glossary(settings.glossary_dir, metric_ids(settings.metrics_dir))
+        return [c.text for c in chunk_glossary(glossary)]
+
+    embedder = make_embedder(settings.embedding_model, settings.cache_dir,
+                             settings.embedding_backend, chunk_texts)
+    if load_model and hasattr(embedder, "load"):
+        embedder.load()
     with embedding_progress(console) as on_embed:
         return KnowledgeBase(
             settings.glossary_dir, embedder, settings.cache_dir,
             metric_ids=lambda: metric_ids(settings.metrics_dir),
             docs_base_url=settings.docs_base_url, threshold=settings.answer_threshold,
-            on_embed=on_embed,
+            on_embed=on_embed, lazy_index=lazy_index,
         )
 
 
@@ -95,9 +110,10 @@ def _make_demo_warehouse(path, settings: Settings, console: Console) -> None:
     ensure_warehouse(path, as_of=settings.as_of or dt.date.today())
 
 
-def build_services(settings: Settings, console: Console | None = None) -> Services:
+def build_services(settings: Settings, console: Console | None = None, *,
+                   load_model: bool = False, lazy_index: bool = False) -> Services:
     """Glossary and metrics behind one `Services`, as every surface uses them."""
-    knowledge = build_knowledge(settings, console)
+    knowledge = build_knowledge(settings, console, load_model=load_model, lazy_index=lazy_index)
     engine = build_metrics(settings, knowledge.glossary.terms, console)
     return Services(knowledge, engine, docs_base_url=settings.docs_base_url,
                     current_value_ttl_s=settings.current_value_refresh_s,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     embedding_model: str | None = Field(
         default=None, description="Folder or name of a sentence-transformers model."
     )
+    # onnx: ONNX Runtime over a checked export of the model (no torch in answering processes);
+    # torch: sentence-transformers itself. Either gives the same vectors (cosine >= 0.9999).
+    embedding_backend: Literal["onnx", "torch"] = "onnx"
     docs_base_url: str | None = Field(
         default=None, description="Web root of the glossary repo, for links to sources."
     )

@@ -55,7 +55,7 @@ class SentenceTransformerEmbedder:
 
         source = model or default_model_path()
         self._model = SentenceTransformer(source, device=device)
-        self.model_id = _model_id(source)
+        self.model_id = model_id(source)
         self.dimension = int(self._model.get_embedding_dimension())
         self.bulk_bfloat16 = (device == "cpu" and native_bfloat16()) if bulk_bfloat16 is None \
             else bulk_bfloat16
@@ -70,14 +70,24 @@ class SentenceTransformerEmbedder:
             return self._questions.submit(self._encode, texts, progress).result()
         return self._encode(texts, progress)
 
-    def _encode(self, texts: Sequence[str], progress: Progress | None) -> np.ndarray:
+    def encode_float32(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors in float32 whatever the CPU: what other backends are checked against."""
+        return self._encode(texts, None, bfloat16=False)
+
+    @property
+    def transformer(self):
+        """The underlying transformers model (for exporting it)."""
+        return self._model[0].auto_model
+
+    def _encode(self, texts: Sequence[str], progress: Progress | None, *,
+                bfloat16: bool = True) -> np.ndarray:
         import torch
 
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         # Batches of similar length: a batch is padded to its longest text, so one long
         # passage among short ones would multiply the work of the whole batch.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        bulk = self.bulk_bfloat16 and len(texts) >= self.bulk_min
+        bulk = bfloat16 and self.bulk_bfloat16 and len(texts) >= self.bulk_min
         # oneDNN keeps a compiled kernel per input shape: padding lengths to a multiple of 32
         # bounds them, which keeps a 20,000-chunk build at the memory of a float32 one.
         options = {"processing_kwargs": {"text": {"pad_to_multiple_of": 32}}} if bulk else {}
@@ -104,7 +114,7 @@ def native_bfloat16() -> bool:
         return False
 
 
-def _model_id(source: str) -> str:
+def model_id(source: str) -> str:
     """A stable id for cache keys: the folder's name plus its weights' size, or the name."""
     path = Path(source)
     if not path.is_dir():

@@ -102,7 +102,7 @@ class KnowledgeBase:
                         problems)
                 return Reload(accepted=False, issues=issues)
             self._refused = None
-            current = self._snapshot.glossary
+            current = self.glossary  # the first one, while no question has built an index
             if glossary.terms == current.terms and glossary.guides == current.guides:
                 return Reload(accepted=True, issues=[], changed=False)
             snapshot = self._build(glossary, on_embed)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlglot
 from sqlalchemy.dialects import postgresql
 
 DIALECTS = ("duckdb", "postgresql", "snowflake", "bigquery")
@@ -21,4 +20,6 @@ def render_sql(statement: sa.Select, dialect: str, engine: sa.Engine | None = No
     # Postgres and duckdb-engine share SQLAlchemy's postgres compiler; sqlglot pretty-prints
     # and carries the statement to warehouses whose SQLAlchemy dialects we do not install.
     target = "postgres" if dialect == "postgresql" else dialect
+    import sqlglot  # with its dialects, a tenth of a second: only for commands that show SQL
+
     return sqlglot.transpile(str(compiled), read="postgres", write=target, pretty=True)[0]

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.embedding import SentenceTransformerEmbedder
+from knowledge.chunking import chunk_glossary
+from knowledge.embedding import SentenceTransformerEmbedder, default_model_path
+from knowledge.glossary import load_glossary
+from knowledge.onnx_export import prepare
 from knowledge.service import KnowledgeBase
 from metrics.catalog import metric_ids
 
@@ -54,9 +57,25 @@ def docs(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_cache(tmp_path_factory) -> Path:
-    """One embedding cache for every test that only needs an index (vectors keyed by text)."""
-    return tmp_path_factory.mktemp("cache")
+def shared_cache(tmp_path_factory, model) -> Path:
+    """One embedding cache for every test that only needs an index (vectors keyed by text).
+
+    It holds the checked ONNX export too, so a `ssot` process started on it never imports
+    torch (as after `ssot index`).
+    """
+    cache = tmp_path_factory.mktemp("cache")
+    prepare(Path(default_model_path()), cache, glossary_texts, lambda: model)
+    return cache
+
+
+def glossary_texts() -> list[str]:
+    """The governed glossary's chunk texts: what an ONNX export is checked on."""
+    return [c.text for c in chunk_glossary(load_glossary(GLOSSARY, metric_ids()))]
+
+
+def seed_onnx(shared: Path, cache: Path) -> None:
+    """Give a fresh cache folder the checked ONNX export, as `ssot index` would have made it."""
+    shutil.copytree(shared / "onnx", cache / "onnx", dirs_exist_ok=True)
 
 
 @pytest.fixture(scope="session")

@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import AS_OF, ROOT
+from conftest import AS_OF, ROOT, seed_onnx
 
 SSOT = str(Path(sys.executable).parent / "ssot")
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory, warehouse_url) -> dict[str, str]:
+def env(tmp_path_factory, warehouse_url, shared_cache) -> dict[str, str]:
     cache = tmp_path_factory.mktemp("cli-cache")
+    seed_onnx(shared_cache, cache)  # the export is tested in test_onnx_embedding.py
     return {**os.environ, "SSOT_CACHE_DIR": str(cache), "COLUMNS": "200",
             "WAREHOUSE_URL": warehouse_url, "SSOT_AS_OF": AS_OF.isoformat()}
 

@@ -7,12 +7,12 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.serving_support import free_port, wait_healthy
 from tests.slack_requests import SlackSender, command_form, event_callback
 from tests.socket_standin import SocketModeStandIn
 
@@ -39,7 +39,7 @@ def test_missing_credentials_are_one_line_errors(args, env, variable, tmp_path):
 
 
 def test_serve_http_answers_signed_commands_and_syncs_at_start(kb, slack_api, tmp_path):
-    port = _free_port()
+    port = free_port()
     env = clean_env(SLACK_BOT_TOKEN="xoxb-serve", SLACK_SIGNING_SECRET=SECRET,
                     SLACK_API_BASE_URL=slack_api.api_url, SSOT_CACHE_DIR=str(kb.cache_dir),
                     DATABASE_URL=f"sqlite:///{tmp_path / 'state.db'}")
@@ -47,7 +47,7 @@ def test_serve_http_answers_signed_commands_and_syncs_at_start(kb, slack_api, tm
                                str(port)], env=env, cwd=ROOT, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     try:
-        _wait_healthy(f"http://127.0.0.1:{port}/healthz", server)
+        wait_healthy(f"http://127.0.0.1:{port}/healthz", server, server.stdout.read)
         slack = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET)
         slack.command("/define", "ARR", slack_api.response_url("arr"))
         [answer] = slack_api.wait_for("response/arr", timeout=60)
@@ -132,25 +132,3 @@ def _wait_connected(sockets: SocketModeStandIn, server: subprocess.Popen, log: P
         except AssertionError:
             continue
     pytest.fail("ssot serve did not connect over Socket Mode")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"ssot serve exited: {server.stdout.read()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("ssot serve did not become healthy")

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import ROOT
+from tests.serving_support import free_port, wait_healthy
 from tests.slack_requests import SlackSender
 
 PG = os.environ.get("TEST_POSTGRES_URL")
@@ -26,12 +26,6 @@ pytestmark = pytest.mark.skipif(not PG, reason="TEST_POSTGRES_URL is not set (e.
                                 "postgresql+psycopg://postgres@127.0.0.1:5432/test)")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -60,17 +54,6 @@ def start_two(env: dict[str, str], cwd: Path) -> list[tuple[subprocess.Popen, in
     return started
 
 
-def wait_healthy(proc: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"an instance exited at start:\n{proc.stdout.read()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("an instance never became healthy")
 
 
 @pytest.mark.parametrize("attempt", range(ROUNDS))
@@ -84,7 +67,7 @@ def test_two_instances_start_together_and_answer_each_request_once(
     instances = start_two(env, tmp_path)
     try:
         for proc, port in instances:
-            wait_healthy(proc, port)
+            wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, proc.stdout.read)
         first, second = (SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET)
                          for _, port in instances)
         # An event delivered to one instance, and Slack's retry of it to the other.
