@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from bot.cli_common import err, fail, out, settings_or_exit
+from bot.cli_metrics import Channel, Group
 from knowledge.errors import ContentError, InvalidQuestion, UnknownTerm
 
 app = typer.Typer(
@@ -48,17 +49,20 @@ def _services(lazy_index: bool = False):
 def ask(
     question: Annotated[str, typer.Argument(help='The question, or "-" to read one per line.')],
     json_: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
+    channel: Channel = None, group: Group = None,
 ) -> None:
-    """Answer a question from the governed glossary."""
+    """Answer a question from the governed glossary or a governed metric."""
     from bot.render_text import render_answer
+    from metrics.audience import Audience
 
+    audience = Audience(channel=channel, groups=frozenset(group or ()))
     if question == "-":
         if not json_:
             raise fail("reading questions from stdin needs --json (one JSON object a line)", 2)
-        return _ask_stream()
+        return _ask_stream(audience)
     services = _services()
     try:
-        answer = services.ask(question)
+        answer = services.ask(question, audience)
     except InvalidQuestion as exc:
         raise fail(str(exc), 2) from None
     if json_:
@@ -67,14 +71,14 @@ def ask(
         out.print(render_answer(answer))
 
 
-def _ask_stream() -> None:
+def _ask_stream(audience) -> None:
     from knowledge.answer import Answer
 
     services = _services()
     for raw in sys.stdin.buffer:
         line = raw.rstrip(b"\r\n")
         try:
-            answer = services.ask(line.decode("utf-8", errors="replace"))
+            answer = services.ask(line.decode("utf-8", errors="replace"), audience)
         except InvalidQuestion as exc:
             answer = Answer(kind="no_answer", question="", message=str(exc))
         sys.stdout.write(answer.model_dump_json() + "\n")

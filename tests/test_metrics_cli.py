@@ -96,3 +96,11 @@ def test_ask_routes_a_metric_question(env):
     assert answer["result"]["period"]["start"] == "2026-07-01"
     assert [r["dimensions"]["segment"] for r in answer["result"]["rows"]][:3] == [
         "Enterprise", "Mid-Market", "SMB"]
+
+
+def test_ask_answers_a_restricted_metric_only_in_its_audience(env):
+    outside = json.loads(ssot(env, "ask", "--json", "what is our cac last quarter").stdout)
+    assert outside["result"] is None and "restricted" in outside["message"]
+    inside = json.loads(ssot(env, "ask", "--json", "--group", "finance",
+                             "what is our cac last quarter").stdout)
+    assert inside["kind"] == "metric" and inside["result"]["value"] > 0
