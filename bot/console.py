@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from rich.console import Console
 from rich.markup import escape
 from rich.prompt import Prompt
 
 from bot.render_text import render_answer
-from bot.services import Services
+from bot.services import SORRY, Services
 from knowledge.errors import UserFacingError
 from knowledge.service import KnowledgeBase
 
+log = logging.getLogger(__name__)
 HELP = (
     "Ask anything about our revenue terms, e.g. [bold]what is an MQL?[/], "
     "[bold]who owns pipeline coverage[/], [bold]exit criteria for the proposal stage[/].\n"
@@ -65,6 +68,9 @@ def respond(services: Services | KnowledgeBase, line: str):
         if getattr(exc, "suggestions", None):
             message += f" Did you mean: {', '.join(exc.suggestions)}?"
         return f"[red]{escape(message)}[/]"
+    except Exception:  # the console stays up; the cause goes to the log
+        log.exception("console turn failed: %r", line[:200])
+        return f"[red]{escape(SORRY)}[/]"
 
 
 def _reload(kb: KnowledgeBase) -> str:

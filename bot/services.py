@@ -20,6 +20,9 @@ from metrics.errors import MetricUserError, UnknownMetric, WarehouseUnavailable
 from metrics.questions import MetricQuestion, Phrases, parse_question
 
 log = logging.getLogger(__name__)
+# What every surface says when something inside an answer failed (the cause goes to the log).
+SORRY = ("Sorry, something went wrong on my side while answering that. "
+         "It has been logged; please try again in a minute.")
 
 
 @dataclass(frozen=True)

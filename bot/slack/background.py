@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import Args, BoltResponse
 
-from bot.slack.replies import SORRY
+from bot.services import SORRY
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from slack_sdk.models.blocks import Block
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.services import Services
+from bot.services import SORRY, Services
 from bot.slack import blocks
 from bot.slack.asked import Asked
 from bot.state.as_of import answer_as_of
@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 _AS_OF = re.compile(r"^(?P<term>.+?)\s+as\s+of\s+(?P<date>\S+)\s*$", re.IGNORECASE)
 
 
-SORRY = ("Sorry, something went wrong on my side while answering that. "
-         "It has been logged; please try again in a minute.")
 STORE_DOWN = ("Sorry, I could not do that just now: my own database is busy or unavailable. "
               "Please try again in a minute.")
 
