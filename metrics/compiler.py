@@ -20,6 +20,7 @@ from knowledge.answer import Period
 from metrics.catalog import Catalog
 from metrics.definitions import _DAYS_BETWEEN, Filter, Measure, Metric
 from metrics.model import CONDITIONS, DIMENSIONS, JOINS, TABLES
+from metrics.periods import add_months
 
 _OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
         ast.Mult: lambda a, b: a * b,
@@ -143,8 +144,7 @@ def previous_start(period: Period) -> dt.date:
     """Where the period before this one starts: the same calendar grain for a month, quarter
     or year (Q2 follows Q1, whatever their lengths in days), else the same number of days."""
     if period.months:
-        index = period.start.year * 12 + period.start.month - 1 - period.months
-        return dt.date(index // 12, index % 12 + 1, 1)
+        return add_months(period.start, -period.months)
     return period.start - (period.end - period.start)
 
 

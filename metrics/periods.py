@@ -43,14 +43,15 @@ def check_day(day: dt.date, written: str | None = None) -> dt.date:
     return day
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The first day of the month `months` after `day`'s (negative: before)."""
     index = day.year * 12 + day.month - 1 + months
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def _same_day_months_back(day: dt.date, months: int) -> dt.date:
     """The same day of the month `months` earlier (the month's last day if it is shorter)."""
-    first = _add_months(day.replace(day=1), -months)
+    first = add_months(day.replace(day=1), -months)
     return first.replace(day=min(day.day, calendar.monthrange(first.year, first.month)[1]))
 
 
@@ -71,7 +72,7 @@ class Calendar:
         return day.year + (self.fiscal_start != 1 and day.month >= self.fiscal_start)
 
     def quarter(self, fiscal_year: int, q: int) -> Period:
-        start = _add_months(self.fiscal_year_start(fiscal_year), 3 * (q - 1))
+        start = add_months(self.fiscal_year_start(fiscal_year), 3 * (q - 1))
         return self._span(start, 3, self._fy_label(f"Q{q}", fiscal_year))
 
     def quarter_of(self, day: dt.date, back: int = 0) -> Period:
@@ -89,7 +90,7 @@ class Calendar:
         return self._span(start, 1, f"{calendar.month_name[month]} {year}")
 
     def half(self, fiscal_year: int, h: int) -> Period:
-        start = _add_months(self.fiscal_year_start(fiscal_year), 6 * (h - 1))
+        start = add_months(self.fiscal_year_start(fiscal_year), 6 * (h - 1))
         return self._span(start, 6, self._fy_label(f"H{h}", fiscal_year))
 
     def week_of(self, day: dt.date, back: int = 0) -> Period:
@@ -131,14 +132,14 @@ class Calendar:
 
     @staticmethod
     def _span(start: dt.date, months: int, label: str) -> Period:
-        return Period(start=start, end=_add_months(start, months), label=label, months=months)
+        return Period(start=start, end=add_months(start, months), label=label, months=months)
 
     def named(self, name: str) -> Period | None:
         """this_quarter, last_month, ytd and friends; None when `name` is not one of them."""
         today, tomorrow = self.today, self.today + dt.timedelta(days=1)
         fy = self.fiscal_year_of(today)
         this_month = self.month(today.year, today.month)
-        last_month_start = _add_months(this_month.start, -1)
+        last_month_start = add_months(this_month.start, -1)
         table = {
             "this_quarter": lambda: self.quarter_of(today),
             "last_quarter": lambda: self.quarter_of(today, back=1),
@@ -147,8 +148,8 @@ class Calendar:
             "this_year": lambda: self.year(fy),
             "last_year": lambda: self.year(fy - 1),
             "next_quarter": lambda: self.quarter_of(today, back=-1),
-            "next_month": lambda: self.month(_add_months(this_month.start, 1).year,
-                                             _add_months(this_month.start, 1).month),
+            "next_month": lambda: self.month(add_months(this_month.start, 1).year,
+                                             add_months(this_month.start, 1).month),
             "next_year": lambda: self.year(fy + 1),
             "this_week": lambda: self.week_of(today),
             "last_week": lambda: self.week_of(today, back=1),

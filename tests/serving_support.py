@@ -1,4 +1,4 @@
-"""Starting real `ssot serve` processes in tests: a free port, and waiting until healthy."""
+"""Running apps in tests: a free port, waiting until healthy, waiting on a condition."""
 
 from __future__ import annotations
 
@@ -32,3 +32,12 @@ def wait_healthy(url: str, server: subprocess.Popen, output: Callable[[], str],
         except OSError:
             time.sleep(0.2)
     pytest.fail("ssot serve did not become healthy")
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 20.0) -> object:
+    """Poll until `condition()` is truthy and return it; fails the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+    return found

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import create_engine
 
 from bot.state.store import StateStore
@@ -40,6 +42,37 @@ def postgres_store() -> Iterator[StateStore]:
         with engine.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
         engine.dispose()
+
+
+@dataclass
+class FreshDatabase:
+    """A PostgreSQL database of its own: its URL, and a way to drop and re-create it."""
+
+    url: str
+    recreate: Callable[[], None]
+
+
+@contextmanager
+def fresh_database(prefix: str = "ssot_test") -> Iterator[FreshDatabase]:
+    """A new, empty PostgreSQL database (skips without TEST_POSTGRES_URL), dropped afterwards."""
+    base = sa.make_url(postgres_url())
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+    def run(*statements: str) -> None:
+        with admin.connect() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+
+    run(f'CREATE DATABASE "{name}"')
+    try:
+        yield FreshDatabase(
+            url=base.set(database=name).render_as_string(hide_password=False),
+            recreate=lambda: run(f'DROP DATABASE "{name}" WITH (FORCE)',
+                                 f'CREATE DATABASE "{name}"'))
+    finally:
+        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 @contextmanager

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -16,30 +15,21 @@ import sqlalchemy as sa
 from tests.conftest import ROOT
 from tests.serving_support import free_port, wait_healthy
 from tests.slack_requests import SlackSender
+from tests.state_support import fresh_database
 
-PG = os.environ.get("TEST_POSTGRES_URL")
 SSOT = str(Path(sys.executable).parent / "ssot")
 SECRET = "several-instances-secret"
 ROUNDS = 3  # the race lost 2 starts in 4 before the schema was created under a lock
 
-pytestmark = pytest.mark.skipif(not PG, reason="TEST_POSTGRES_URL is not set (e.g. "
-                                "postgresql+psycopg://postgres@127.0.0.1:5432/test)")
 
 
 
 
 @pytest.fixture
-def fresh_database():
+def fresh_pg_url():
     """A new, empty PostgreSQL database: what the very first deploy starts on."""
-    admin = sa.create_engine(sa.make_url(PG).set(database="postgres"),
-                             isolation_level="AUTOCOMMIT")
-    name = f"ssot_instances_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield sa.make_url(PG).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with fresh_database("ssot_instances") as database:
+        yield database.url
 
 
 def start_two(env: dict[str, str], cwd: Path) -> list[tuple[subprocess.Popen, int]]:
@@ -58,10 +48,10 @@ def start_two(env: dict[str, str], cwd: Path) -> list[tuple[subprocess.Popen, in
 
 @pytest.mark.parametrize("attempt", range(ROUNDS))
 def test_two_instances_start_together_and_answer_each_request_once(
-        attempt, fresh_database, kb, warehouse_url, slack_api, tmp_path):
+        attempt, fresh_pg_url, kb, warehouse_url, slack_api, tmp_path):
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
            "SLACK_BOT_TOKEN": "xoxb-several", "SLACK_SIGNING_SECRET": SECRET,
-           "SLACK_API_BASE_URL": slack_api.api_url, "DATABASE_URL": fresh_database,
+           "SLACK_API_BASE_URL": slack_api.api_url, "DATABASE_URL": fresh_pg_url,
            "WAREHOUSE_URL": warehouse_url, "SSOT_CACHE_DIR": str(kb.cache_dir),
            "SSOT_AS_OF": "2026-11-15"}
     instances = start_two(env, tmp_path)
@@ -94,7 +84,7 @@ def test_two_instances_start_together_and_answer_each_request_once(
         for proc, _ in instances:
             proc.wait(timeout=30)
     # The schema was created once: both instances' start-up syncs recorded one baseline.
-    engine = sa.create_engine(fresh_database)
+    engine = sa.create_engine(fresh_pg_url)
     with engine.connect() as conn:
         versions = conn.exec_driver_sql(
             "SELECT count(*), count(DISTINCT (kind, definition_id)) "
@@ -115,11 +105,11 @@ print("opened")
 
 @pytest.mark.parametrize("attempt", range(ROUNDS))
 def test_many_processes_creating_the_schema_at_the_same_instant_all_succeed(
-        attempt, fresh_database):
+        attempt, fresh_pg_url):
     # What the two instances above race on, made to collide every time: eight processes
     # opening a fresh store at the same wall-clock instant.
     at = time.time() + 3.0
-    procs = [subprocess.Popen([sys.executable, "-c", OPEN_AT, fresh_database, str(at)],
+    procs = [subprocess.Popen([sys.executable, "-c", OPEN_AT, fresh_pg_url, str(at)],
                               cwd=ROOT, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)},
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for _ in range(8)]

@@ -21,6 +21,7 @@ from bot.slack.serving import http_server, serve_in_thread
 from bot.state.store import StateStore
 from bot.state.sync import sync
 from tests.conftest import GLOSSARY, ROOT
+from tests.serving_support import wait_until
 from tests.slack_requests import SlackSender, message_event
 from tests.slack_standin import Reply, SlackStandIn
 
@@ -72,12 +73,6 @@ def settle(api: SlackStandIn, method: str, count: int) -> list:
     time.sleep(0.5)  # a duplicate would have been posted by now; the assertion is on the count
     return api.calls_to(method)
 
-
-def wait_until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def test_health_and_url_verification(running):
@@ -139,7 +134,7 @@ def test_mention_is_answered_in_its_thread_and_follow_ups_there_too(running):
     assert answer.body["channel"] == "C0GENERAL" and answer.body["thread_ts"] == ts
     assert MQL_DEFINITION in texts(answer)
 
-    wait_until(lambda: running.store.is_bot_thread("C0GENERAL", ts))  # written after the post
+    wait_until(lambda: running.store.is_bot_thread("C0GENERAL", ts), 10)  # after the post
     running.slack.event(message_event("and what about SAL?", "1700000100.000200", thread_ts=ts))
     follow_up = running.api.wait_for("chat.postMessage", 2)[1]
     assert follow_up.body["thread_ts"] == ts
@@ -203,13 +198,13 @@ def test_no_answer_offers_did_you_mean_and_counts_as_a_gap(running):
     assert "No governed term is called 'mqll'" in shown and blocks.DID_YOU_MEAN in shown
     assert "Marketing Qualified Lead (MQL)" in shown
     # Recorded after the reply, so it never holds the reply up.
-    wait_until(lambda: [g.question for g in running.store.gaps()] == ["mqll"])
+    wait_until(lambda: [g.question for g in running.store.gaps()] == ["mqll"], 10)
 
 
 def test_only_glossary_owners_see_the_unanswered_questions(running):
     running.slack.command("/define", "mqll", running.api.response_url("gap"))
     running.api.wait_for("response/gap")
-    wait_until(lambda: running.store.gaps())
+    wait_until(lambda: running.store.gaps(), 10)
 
     running.slack.command("/ssot", "gaps", running.api.response_url("owner"), user=OWNER)
     [owner] = running.api.wait_for("response/owner")
@@ -236,7 +231,8 @@ def test_buttons_related_term_feedback_and_share(running):
     running.slack.button(blocks.NOT_HELPFUL, by_id[blocks.NOT_HELPFUL],
                          running.api.response_url("rated"))
     running.api.wait_for("response/rated")
-    wait_until(lambda: [(g.question, g.count) for g in running.store.gaps()] == [("mql", 1)])
+    wait_until(lambda: [(g.question, g.count) for g in running.store.gaps()] == [("mql", 1)],
+               10)
 
     running.slack.button(blocks.SHARE, by_id[blocks.SHARE], running.api.response_url("share"))
     shared, deleted = running.api.wait_for("response/share", 2)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,12 +112,3 @@ def serve(slack_api, tmp_path) -> Iterator[Callable[..., Running]]:
 def own_kb(docs, model, kb) -> KnowledgeBase:
     """A knowledge base over an editable copy of the glossary (vectors from the shared cache)."""
     return KnowledgeBase(docs, model, kb.cache_dir, metric_ids=metric_ids)
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 20.0) -> object:
-    """Poll until `condition()` is truthy; fails the test on timeout."""
-    deadline = time.monotonic() + timeout
-    while not (found := condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return found

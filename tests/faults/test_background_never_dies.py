@@ -13,7 +13,7 @@ import pytest
 
 from bot.periodic import every
 from bot.services import Services
-from tests.faults.support import wait_until
+from tests.serving_support import wait_until
 
 SSOT = str(Path(sys.executable).parent / "ssot")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.services import Services
-from tests.faults.support import wait_until
+from tests.serving_support import wait_until
 
 
 def test_the_answer_matches_the_notification_it_follows(serve, own_kb, metric_engine, docs):

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from bot.services import Services
 from bot.slack import blocks
 from bot.slack.asked import Asked
 from bot.state.store import StateStore
-from tests.faults.support import wait_until
-
-PG = os.environ.get("TEST_POSTGRES_URL")
-needs_pg = pytest.mark.skipif(not PG, reason="TEST_POSTGRES_URL is not set (e.g. "
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+from tests.serving_support import wait_until
+from tests.state_support import fresh_database
 
 
 def mention(text: str, ts: str) -> dict:
@@ -56,32 +50,16 @@ def test_a_locked_sqlite_store_leaves_no_question_unanswered(serve, kb, metric_e
 
 @pytest.fixture
 def fresh_pg_database():
-    """A PostgreSQL database of its own, and a way to drop and re-create it."""
-    admin = sa.create_engine(sa.make_url(PG).set(database="postgres"),
-                             isolation_level="AUTOCOMMIT")
-    name = f"ssot_fault_{uuid.uuid4().hex[:8]}"
-
-    def recreate(drop: bool = True) -> None:
-        with admin.connect() as conn:
-            if drop:
-                conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-    recreate(drop=False)
-    yield str(sa.make_url(PG).set(database=name).render_as_string(hide_password=False)), recreate
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with fresh_database("ssot_fault") as database:
+        yield database
 
 
-@needs_pg
 def test_a_recreated_postgresql_store_is_used_again_without_a_restart(
         serve, kb, metric_engine, fresh_pg_database):
-    url, recreate = fresh_pg_database
-    store = StateStore.from_url(url)
+    store = StateStore.from_url(fresh_pg_database.url)
     running = serve(Services(kb, metric_engine), store=store)
     assert "Subscribed" in running.answer_to("/ssot", "subscribe mql", "before")["text"]
-    recreate()  # an operator dropped and re-created the database under the running app
+    fresh_pg_database.recreate()  # dropped and re-created under the running app
     on = running.answer_to("/ssot", "autoanswer on", "after")["text"]
     assert on.startswith("Autoanswer is on") and store.autoanswer("C0GENERAL")
     running.slack.event(mention("how do I reset my vpn password", "1700000900.000100"))
@@ -90,11 +68,10 @@ def test_a_recreated_postgresql_store_is_used_again_without_a_restart(
         "how do I reset my vpn password"]
 
 
-@needs_pg
 def test_a_nul_byte_in_a_question_is_answered_and_recorded(serve, kb, metric_engine,
                                                            fresh_pg_database):
-    url, _ = fresh_pg_database
-    running = serve(Services(kb, metric_engine), store=StateStore.from_url(url))
+    running = serve(Services(kb, metric_engine),
+                    store=StateStore.from_url(fresh_pg_database.url))
     running.slack.event(mention("how do I reset my vpn\x00 password", "1700000800.000100"))
     [posted] = running.api.wait_for("chat.postMessage", 1)
     assert "No governed definition" in json.dumps(posted.body)
