@@ -204,14 +204,19 @@ def index() -> None:
 
 @app.command(name="eval")
 def eval_(
-    file: Annotated[Path, typer.Argument(help="JSONL of {question, expected, category}.")],
+    file: Annotated[Path, typer.Argument(
+        help="JSONL of {question, expected, category}, or of labelled metric questions.")],
     misses: Annotated[bool, typer.Option("--misses", help="List every wrong answer.")] = False,
 ) -> None:
-    """Score retrieval against labelled questions, with BM25-only and dense-only baselines."""
+    """Score labelled questions: retrieval (with BM25-only and dense-only baselines), or metric
+    questions read exactly as labelled (a file whose lines carry `today` and `refuse`)."""
     from knowledge.evaluation import best_threshold, read_questions, run, score
+    from metrics.evaluation import is_metric_file
 
     if not file.is_file():
         raise fail(f"no such file: {file}", 2)
+    if is_metric_file(file):
+        return _eval_metric_questions(file, misses)
     try:
         questions = read_questions(file)
     except ContentError as exc:
@@ -225,6 +230,34 @@ def eval_(
     for mode in ("bm25", "dense"):
         reports.append(best_threshold(run(kb, questions, mode), f"{mode} only"))
     _print_eval(questions, reports, misses)
+
+
+def _eval_metric_questions(file: Path, show_misses: bool) -> None:
+    from metrics.evaluation import expected_text, read_metric_questions, run, score
+
+    try:
+        labels = read_metric_questions(file)
+    except ContentError as exc:
+        for issue in exc.issues:
+            err.print(str(issue), markup=False)
+        raise fail(f"{len(exc.issues)} bad line(s) in {file}", 2) from None
+    if not labels:
+        raise fail(f"{file} has no questions", 2)
+    services = _services()
+    if services.metrics is None:
+        raise fail("no warehouse is configured, so metric questions cannot be scored", 2)
+    report = score(run(services, labels))
+    out.print(f"{report.total} metric questions: {report.exact} answered exactly as labelled "
+              f"({report.share:.1%}); {report.refused_without_number} of {report.refusals} "
+              f"refusals gave no number; p50 {report.p50_ms:.1f} ms")
+    table = Table("category", "exact", "of", "share")
+    for category, (hits, total) in report.by_category.items():
+        table.add_row(category, str(hits), str(total), f"{hits / total:.1%}")
+    out.print(table)
+    if show_misses:
+        for miss in report.misses:
+            print(f"MISS {miss.label.question!r} (today {miss.label.today}): expected "
+                  f"{expected_text(miss.label)}; got {miss.got}")
 
 
 def _print_eval(questions, reports, show_misses: bool) -> None:
@@ -241,6 +274,12 @@ def _print_eval(questions, reports, show_misses: bool) -> None:
     for cat in reports[0].by_category:
         cats.add_row(cat, *[f"{r.by_category[cat]:.3f}" for r in reports])
     out.print(cats)
+    groups = Table("group", "in scope", *[r.mode for r in reports],
+                   title="top-1 accuracy in scope by group")
+    for name, (_, n) in reports[0].by_group.items():
+        groups.add_row(name, str(n), *[f"{r.by_group[name][0]:.3f}" for r in reports])
+    groups.add_row("all", str(in_scope), *[f"{r.accuracy:.3f}" for r in reports])
+    out.print(groups)
     if show_misses:
         for question, expected, got in reports[0].misses:
             print(f"MISS {question!r}: expected {expected or 'no_answer'}, got {got}")

@@ -16,8 +16,12 @@ from metrics.periods import check_day
 
 Period = Annotated[str | None, typer.Option("--period", "-p", help="e.g. last_quarter, 2026-Q3, "
                                             "2026-05, ytd, 2026-01-01..2026-03-31.")]
-By = Annotated[list[str] | None, typer.Option("--by", help="Break down by a dimension.")]
-Where = Annotated[list[str] | None, typer.Option("--where", help="Filter: DIM=VALUE.")]
+By = Annotated[list[str] | None, typer.Option(
+    "--by", help="Break down by a dimension, or by time: day, week, month, quarter, year.")]
+Where = Annotated[list[str] | None, typer.Option(
+    "--where", help="Filter: DIM=VALUE; several values (DIM=A,B or repeated) keep any of them.")]
+Compare = Annotated[str | None, typer.Option(
+    "--compare", help="Compare with another period, e.g. last_quarter, 2025.")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Treat this date as today.")]
 Channel = Annotated[str | None, typer.Option("--channel", help="Ask as this channel.")]
 Group = Annotated[list[str] | None, typer.Option("--group", help="Ask as a member of a group.")]
@@ -71,20 +75,23 @@ def _configured_warehouse_exists(settings) -> None:
                    "if that is what you want", 1)
 
 
-def _where(pairs: list[str] | None) -> dict[str, str]:
-    found = {}
+def _where(pairs: list[str] | None) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
     for pair in pairs or []:
         dim, sep, value = pair.partition("=")
-        if not sep or not dim.strip() or not value.strip():
-            raise fail(f"--where '{pair}' must look like DIM=VALUE, e.g. region=EMEA", 2)
-        found[dim.strip().lower()] = value.strip()
+        values = [v.strip() for v in value.split(",")]
+        if not sep or not dim.strip() or not all(values):
+            raise fail(f"--where '{pair}' must look like DIM=VALUE or DIM=VALUE,VALUE, "
+                       "e.g. region=EMEA,APAC", 2)
+        found.setdefault(dim.strip().lower(), []).extend(values)
     return found
 
 
-def _plan(engine, metric, period, by, where, channel, groups):
+def _plan(engine, metric, period, by, where, channel, groups, compare=None):
     audience = Audience(channel=channel, groups=frozenset(groups or ()))
     try:
-        return engine.plan(metric, period, by or [], _where(where), audience)
+        return engine.plan(metric, period, [b.strip().lower() for b in by or []], _where(where),
+                           audience, compare=compare)
     except MetricUserError as exc:
         raise fail(str(exc), 2 if isinstance(exc, BadRequest | UnknownMetric) else 1) from None
 
@@ -107,15 +114,15 @@ def metrics_catalogue() -> None:
 
 def metric(
     metric_id: Annotated[str, typer.Argument(metavar="ID", help="Metric id or name.")],
-    period: Period = None, by: By = None, where: Where = None, as_of: AsOf = None,
-    channel: Channel = None, group: Group = None,
+    period: Period = None, by: By = None, where: Where = None, compare: Compare = None,
+    as_of: AsOf = None, channel: Channel = None, group: Group = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Compute a governed metric for a period, optionally broken down and filtered."""
+    """Compute a governed metric for a period, optionally broken down, filtered, compared."""
     from bot.render_text import render_result
 
     engine = _engine(as_of)
-    plan = _plan(engine, metric_id, period, by, where, channel, group)
+    plan = _plan(engine, metric_id, period, by, where, channel, group, compare)
     try:
         result = engine.run(plan)
     except MetricUserError as exc:
@@ -129,7 +136,8 @@ def metric(
         if result.period else None,
         "rows": [{**row.dimensions, "value": row.value} for row in result.rows],
         "target": result.target.model_dump(mode="json") if result.target else None,
-        "sql": result.sql, "demo": result.demo,
+        "sql": result.sql, "demo": result.demo, "interpretation": result.interpretation,
+        "comparison": result.comparison.model_dump(mode="json") if result.comparison else None,
     }))
 
 

@@ -17,7 +17,8 @@ from metrics.catalog import Catalog, check_definitions
 from metrics.definitions import Metric
 from metrics.engine import MetricEngine
 from metrics.errors import MetricUserError, UnknownMetric, WarehouseUnavailable
-from metrics.questions import MetricQuestion, Phrases, parse_question
+from metrics.questions import MetricQuestion, NotUnderstood, asks_for_number, parse_question
+from metrics.vocabulary import Vocabulary, build_vocabulary
 
 log = logging.getLogger(__name__)
 # What every surface says when something inside an answer failed (the cause goes to the log).
@@ -47,8 +48,8 @@ class Services:
     # Where the metric definitions are read from on reload (None: the catalogue is fixed).
     metrics_dir: Path | None = None
     current_values: CurrentValues | None = field(init=False, repr=False)
-    _phrases: tuple[Glossary, Catalog, Phrases] | None = field(default=None, init=False,
-                                                             repr=False)
+    _phrases: tuple[Glossary, Catalog, Vocabulary] | None = field(default=None, init=False,
+                                                                 repr=False)
     _refused: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -75,7 +76,7 @@ class Services:
                     "set: %s", problems)
             return Reloaded(False, [str(i) for i in issues])
         self._refused = None
-        if catalog.metrics == self.metrics.catalog.metrics:
+        if catalog == self.metrics.catalog:  # the definitions and the words for values
             return Reloaded(True, [], knowledge.changed)
         self.metrics.catalog = catalog
         if self.current_values is not None:
@@ -87,7 +88,7 @@ class Services:
         question = clean_question(question)
         parsed = None
         try:
-            parsed = self._parse(question, force=False)
+            parsed = self._parse(question, force=False, audience=audience)
             if parsed is not None:
                 return self._metric_answer(question, parsed, audience)
         except WarehouseUnavailable as exc:
@@ -97,6 +98,10 @@ class Services:
         except MetricUserError as exc:
             return Answer(kind="no_answer", question=question, message=str(exc))
         answer = self.knowledge.ask(question)
+        if self.metrics is not None and asks_for_number(question, self.metrics.calendar()):
+            # No governed metric reads the question: its definition, but not a number for
+            # something else ("how many deals did we lose" is not the win rate).
+            return answer
         return self._with_current_value(answer, audience)
 
     def define(self, term: str, audience: Audience = PUBLIC) -> Answer:
@@ -111,7 +116,7 @@ class Services:
         parsed = None
         try:
             request = clean_question(request)
-            parsed = self._parse(request, force=True)
+            parsed = self._parse(request, force=True, audience=audience)
             if parsed is None:
                 self.metrics.find(request.split()[0])  # raises, with the closest metrics
                 raise UnknownMetric(f"no governed metric in '{request}'; `ssot metrics` lists "
@@ -129,29 +134,20 @@ class Services:
         except MetricUserError as exc:
             return Answer(kind="no_answer", question=request, message=str(exc))
 
-    def _metric_phrases(self) -> Phrases:
+    def _vocabulary(self) -> Vocabulary:
         # Built from the glossary and catalogue being served: a reload that adds an alias or a
         # metric routes by it.
         glossary, catalog = self.knowledge.glossary, self.metrics.catalog
         cached = self._phrases
         if cached is None or cached[0] is not glossary or cached[1] is not catalog:
-            cached = (glossary, catalog, Phrases(self._vocabulary(glossary)))
+            cached = (glossary, catalog, build_vocabulary(glossary.terms, catalog))
             self._phrases = cached
         return cached[2]
 
-    def _vocabulary(self, glossary: Glossary) -> dict[str, str]:
-        """Every phrase that names a metric: its id, its name, its glossary term's aliases."""
-        phrases: dict[str, str] = {}
-        for metric in self.metrics.catalog if self.metrics is not None else ():
-            term = glossary.terms.get(metric.glossary)
-            names = [metric.id, metric.id.replace("_", " "), metric.name]
-            if term is not None:
-                names += [term.name, *term.aliases]
-            for name in names:
-                phrases.setdefault(name.lower(), metric.id)
-        return phrases
-
-    def _parse(self, text: str, force: bool) -> MetricQuestion | None:
+    def _parse(self, text: str, force: bool, audience: Audience = PUBLIC
+               ) -> MetricQuestion | None:
+        """The metric question in `text`; one only partly understood is refused, and one about
+        a metric the asker may not see says so first (where to ask), whatever its words."""
         if self.metrics is None:
             return None
         engine = self.metrics
@@ -162,12 +158,17 @@ class Services:
             except MetricUserError:
                 return {}
 
-        return parse_question(text, self._metric_phrases(), engine.calendar(), values,
-                              lambda m: engine.catalog[m].dimensions, force=force)
+        try:
+            return parse_question(text, self._vocabulary().phrases, engine.calendar(),
+                                  engine.catalog, values, force=force)
+        except NotUnderstood as exc:
+            engine.plan(exc.metric, audience=audience)  # raises Restricted outside its audience
+            raise
 
     def _metric_answer(self, question: str, parsed: MetricQuestion, audience: Audience) -> Answer:
         engine = self.metrics
-        plan = engine.plan(parsed.metric, parsed.period, parsed.by, parsed.where, audience)
+        plan = engine.plan(parsed.metric, parsed.period, parsed.by, parsed.where, audience,
+                           compare=parsed.compare)
         result = engine.run(plan)
         metric = plan.metric
         term = self.knowledge.glossary.terms.get(metric.glossary)
@@ -177,6 +178,7 @@ class Services:
             version=metric.version, updated=metric.updated, metric=metric.id,
             source=self._source(metric), score=1.0, result=result,
             related=(Ref(id=term.id, name=term.name),) if term else (),
+            notice=self._vocabulary().notice(question, metric.id),
         )
 
     def _with_current_value(self, answer: Answer, audience: Audience) -> Answer:

@@ -5,12 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 # Shown beside every number computed from the generated demo warehouse.
 DEMO = "(demo data, not your warehouse: set WAREHOUSE_URL)"
+# A term's Example section works its formula through with made-up figures; every surface titles
+# it so, lest anyone take an example for the current value.
+EXAMPLE_SECTION = "Example"
+EXAMPLE_LABEL = "Example, not a live number"
 
-AnswerKind = Literal["definition", "guide", "metric", "no_answer"]
+
+def section_heading(section: str | None) -> str:
+    """The title a quoted section is shown under: an example is labelled as one."""
+    return EXAMPLE_LABEL if section == EXAMPLE_SECTION else section or ""
+
+AnswerKind = Literal["definition", "guide", "metric", "comparison", "no_answer"]
 
 
 class Frozen(BaseModel):
@@ -30,6 +39,15 @@ class Ref(Frozen):
 
     id: str
     name: str
+
+
+class Relation(Frozen):
+    """A governed line that relates two compared terms, quoted verbatim from where it is written."""
+
+    text: str
+    name: str
+    section: str | None = None
+    source: Source
 
 
 class Suggestion(Frozen):
@@ -58,6 +76,24 @@ class Target(Frozen):
     direction: Literal["at_least", "at_most"]
     formatted: str
     met: bool | None = None
+    # Pace, for a sum or count asked for a period still in progress: the target pro-rated to
+    # the days elapsed (today included), and whether the value keeps up with it.
+    expected_to_date: float | None = None
+    on_track: bool | None = None
+
+
+class Comparison(Frozen):
+    """The same metric over another period, and the change from it to the asked period.
+
+    `change` is in percentage points for a percent-format metric (+3.1 means "+3.1 pp") and in
+    percent of the other period's value otherwise (+12.4 means "+12.4%").
+    """
+
+    period: Period
+    value: float | None
+    formatted: str
+    change: float | None
+    change_formatted: str
 
 
 class MetricRow(Frozen):
@@ -75,19 +111,34 @@ class MetricResult(Frozen):
     name: str
     value: float | None
     formatted: str
-    format: Literal["count", "currency", "percent", "days", "multiple"]
+    format: Literal["count", "currency", "percent", "days", "hours", "multiple"]
     period: Period | None = None
+    # The breakdown's columns; a time grain ("month") comes first, and its rows carry each
+    # bucket's first day ("2026-01-01"), in time order, with no bucket missing.
     dimensions: tuple[str, ...] = ()
-    filters: dict[str, str] = {}
+    # Dimension -> the values kept (several values: any of them).
+    filters: dict[str, tuple[str, ...]] = {}
     rows: tuple[MetricRow, ...] = ()
     target: Target | None = None
     sql: str
     # Computed from the generated demo warehouse, not the team's own data.
     demo: bool = False
+    # What was computed, in one line every surface shows:
+    # "Bookings · Q3 2026 (Jul 1 – Sep 30) · region in EMEA, APAC · by month".
+    interpretation: str = ""
+    comparison: Comparison | None = None
+    grain: Literal["day", "week", "month", "quarter", "year"] | None = None
+
+    @field_validator("filters", mode="before")
+    @classmethod
+    def _one_value_is_a_tuple(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {k: (v,) if isinstance(v, str) else v for k, v in value.items()}
+        return value
 
 
 class Answer(Frozen):
-    """What the bot says: a governed definition, a guide section, a metric, or no answer."""
+    """What the bot says: a definition, two compared, a guide section, a metric, or no answer."""
 
     kind: AnswerKind
     question: str = ""
@@ -111,3 +162,6 @@ class Answer(Frozen):
     suggestions: tuple[Suggestion, ...] = ()
     message: str | None = None
     result: MetricResult | None = None
+    # A comparison: each term's own definition answer, side by side, and the lines relating them.
+    compared: tuple[Answer, ...] = ()
+    relations: tuple[Relation, ...] = ()

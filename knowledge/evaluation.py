@@ -26,6 +26,12 @@ class Labelled(BaseModel):
     question: str
     expected: list[str]
     category: str = "uncategorised"
+    # Reported on its own beside the whole set (a set of questions added for one purpose).
+    group: str = "core"
+    # A two-term question: right only when the answer compares exactly the expected ids.
+    both: bool = False
+    # Right only when the answer quotes one of these sections (a term's Criteria, a guide step).
+    sections: list[str] = []
 
 
 @dataclass
@@ -34,6 +40,9 @@ class Outcome:
     top_id: str | None
     confidence: float
     millis: float
+    # Every id the answer gives a definition of (two for a comparison), and the section quoted.
+    ids: tuple[str, ...] = ()
+    section: str | None = None
 
 
 @dataclass
@@ -48,6 +57,8 @@ class Report:
     p50_ms: float
     p99_ms: float
     by_category: dict[str, float] = field(default_factory=dict)
+    # Top-1 accuracy in scope of each group, and how many in-scope questions it has.
+    by_group: dict[str, tuple[float, int]] = field(default_factory=dict)
     misses: list[tuple[str, list[str], str | None]] = field(default_factory=list)
 
 
@@ -77,7 +88,9 @@ def run(kb: KnowledgeBase, questions: list[Labelled], mode: Mode) -> list[Outcom
         start = time.perf_counter()
         answer = kb.ask(item.question, mode)
         millis = (time.perf_counter() - start) * 1000
-        outcomes.append(Outcome(item, _top_id(answer), answer.score, millis))
+        outcomes.append(Outcome(item, _top_id(answer), answer.score, millis,
+                                tuple(a.id for a in answer.compared) or (answer.id,),
+                                answer.section))
     return outcomes
 
 
@@ -86,28 +99,33 @@ def score(outcomes: list[Outcome], mode: str, threshold: float) -> Report:
     hits, in_scope, abstained, right_abstain, out_scope = 0, 0, 0, 0, 0
     cat_total: dict[str, int] = defaultdict(int)
     cat_hits: dict[str, int] = defaultdict(int)
+    group_total: dict[str, int] = defaultdict(int)
+    group_hits: dict[str, int] = defaultdict(int)
     misses = []
     for o in outcomes:
         answered = o.top_id if o.confidence >= threshold else None
         expected = o.question.expected
-        ok = answered in expected if expected else answered is None
+        ok = _right(o, answered) if expected else answered is None
         cat_total[o.question.category] += 1
         cat_hits[o.question.category] += ok
         abstained += answered is None
         if expected:
             in_scope += 1
             hits += ok
+            group_total[o.question.group] += 1
+            group_hits[o.question.group] += ok
         else:
             out_scope += 1
             right_abstain += ok
         if not ok:
-            misses.append((o.question.question, expected, answered))
+            misses.append((o.question.question, expected, _shown(o, answered)))
     millis = np.array([o.millis for o in outcomes])
     return Report(
         mode=mode, threshold=threshold, accuracy=_ratio(hits, in_scope),
         na_precision=_ratio(right_abstain, abstained), na_recall=_ratio(right_abstain, out_scope),
         p50_ms=float(np.percentile(millis, 50)), p99_ms=float(np.percentile(millis, 99)),
         by_category={c: _ratio(cat_hits[c], n) for c, n in sorted(cat_total.items())},
+        by_group={g: (_ratio(group_hits[g], n), n) for g, n in sorted(group_total.items())},
         misses=misses,
     )
 
@@ -117,6 +135,25 @@ def best_threshold(outcomes: list[Outcome], mode: str) -> Report:
     candidates = sorted({round(o.confidence, 4) for o in outcomes} | {0.0})
     reports = [score(outcomes, mode, t) for t in candidates]
     return max(reports, key=lambda r: r.accuracy + _f1(r.na_precision, r.na_recall))
+
+
+def _right(o: Outcome, answered: str | None) -> bool:
+    """The answer names the expected term (both, for a two-term question) and section."""
+    label = o.question
+    if answered is None:
+        return False
+    if label.both:
+        return len(o.ids) == 2 and set(o.ids) == set(label.expected)
+    return answered in label.expected and (not label.sections or o.section in label.sections)
+
+
+def _shown(o: Outcome, answered: str | None) -> str | None:
+    """What the answer gave, as a miss line shows it: `a + b`, or `id › section`."""
+    if answered is None:
+        return None
+    if len(o.ids) == 2:
+        return " + ".join(o.ids)
+    return f"{answered} › {o.section}" if o.section else answered
 
 
 def _top_id(answer: Answer) -> str | None:

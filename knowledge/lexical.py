@@ -17,9 +17,13 @@ STEMMER = Stemmer.Stemmer("english")
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lowercased, stemmed words without English stopwords: how BM25 sees text."""
-    return bm25s.tokenize(texts, stopwords="en", stemmer=STEMMER, return_ids=False,
-                          show_progress=False)
+    """Lowercased, stemmed words without English stopwords: how BM25 sees text.
+
+    A field or metric id is its words: the glossary writes `win_rate` and `close_date`, people
+    type "win rate" and "close date".
+    """
+    return bm25s.tokenize([t.replace("_", " ") for t in texts], stopwords="en", stemmer=STEMMER,
+                          return_ids=False, show_progress=False)
 
 
 class LexicalBuilder:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from knowledge.examples import example_issues
 from knowledge.frontmatter import FrontMatterError, Parsed, parse
 from knowledge.issues import Issue, unreadable
 from knowledge.models import Guide, Section, Term
@@ -113,6 +114,8 @@ def parse_file(text: str, path: Path, model: type[Term | Guide], shown: str) -> 
         line = parsed.line_of(("id",))
         message = f"id '{doc.id}' must match the file name '{path.stem}.md'"
         return None, [Issue(path=shown, line=line, field="id", message=message)]
+    if model is Term:
+        return doc, example_issues(parsed.body, parsed.body_line, shown)
     return doc, []
 
 

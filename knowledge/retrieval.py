@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -22,8 +22,10 @@ from rapidfuzz.distance import OSA
 from knowledge.embedding import Embedder
 from knowledge.glossary import Glossary
 from knowledge.index import SearchIndex
+from knowledge.lexical import STEMMER
 from knowledge.normalize import singular, subject, words
 from knowledge.spelling import Speller
+from knowledge.validation import term_phrases
 
 Mode = Literal["hybrid", "dense", "bm25"]
 TOP_K = 40
@@ -64,6 +66,10 @@ class Ranking:
     candidates: list[Candidate] = field(default_factory=list)
     exact: bool = False
     vector: np.ndarray | None = None
+    # The question as searched (typos corrected), and the BM25 scores of its best chunks by
+    # position, the best being 1.
+    text: str = ""
+    lexical: dict[int, float] = field(default_factory=dict)
 
     @property
     def top(self) -> Candidate | None:
@@ -111,22 +117,33 @@ class Retriever:
         self._alias_lengths = [len(k) for k in self._alias_keys]
         alias_words = {w for k in glossary.aliases for w in k.split()}
         self.speller = Speller(alias_words, lambda w: w in alias_words or index.knows(w))
+        self._alias_words = frozenset(alias_words)
+        # Aliases by their words' stems ("churned" is "churn"), where only one document has it.
+        stems: dict[str, set[str]] = {}
+        for alias, doc_id in glossary.aliases.items():
+            stems.setdefault(_stems(alias), set()).add(doc_id)
+        self._alias_stems = {k: next(iter(ids)) for k, ids in stems.items() if len(ids) == 1}
+        self._names: dict[str, frozenset[str]] = {}
 
     def rank(self, question: str, mode: Mode = "hybrid") -> Ranking:
         if mode == "hybrid":
             question = self.speller.correct(question)
             exact = self.glossary.aliases.get(subject(question))
             if exact:
-                return Ranking([Candidate(exact, score=1.0, confidence=1.0, alias=1.0)], exact=True)
+                return Ranking([Candidate(exact, score=1.0, confidence=1.0, alias=1.0)], exact=True,
+                               text=question)
         cands: dict[str, Candidate] = {}
         vector = None
+        lexical: dict[int, float] = {}
         if mode in ("hybrid", "dense"):
             vector = self.embedder.encode([question])[0]
             for doc_id, score, pos in self._per_doc(self.index.search_dense(vector, TOP_K)):
                 cands[doc_id] = Candidate(doc_id, dense=score, chunk=pos)
         if mode in ("hybrid", "bm25"):
-            hits = self._per_doc(self.index.search_lexical(question, TOP_K))
+            found = self.index.search_lexical(question, TOP_K)
+            hits = self._per_doc(found)
             best = hits[0][1] if hits else 1.0
+            lexical = {position: score / best for position, score in found}
             for doc_id, score, pos in hits:
                 cand = cands.setdefault(doc_id, Candidate(doc_id, chunk=pos))
                 cand.lexical = score if mode == "bm25" else score / best
@@ -141,7 +158,8 @@ class Retriever:
                 if cand.doc_id in self.glossary.guides:
                     cand.score += self.weights.procedure
                     cand.confidence = min(1.0, cand.confidence + self.weights.procedure_confidence)
-        return Ranking(sorted(cands.values(), key=lambda c: -c.score), vector=vector)
+        return Ranking(sorted(cands.values(), key=lambda c: -c.score), vector=vector,
+                       text=question, lexical=lexical)
 
     def best_section(self, doc_id: str, vector: np.ndarray | None) -> str | None:
         """The body section of a document closest to the question, for quoting."""
@@ -151,6 +169,42 @@ class Retriever:
             return None
         sims = self.index.vectors(positions) @ vector
         return self.index.chunks[positions[int(np.argmax(sims))]].section
+
+    def answering_section(self, doc_id: str, ranking: Ranking,
+                          skip: Collection[str] = ()) -> str | None:
+        """The body section that answers the question: close in meaning, then in words (BM25)."""
+        positions = [p for p in self.index.positions(doc_id)
+                     if self.index.chunks[p].kind == "section"
+                     and self.index.chunks[p].section not in skip]
+        if ranking.vector is None or not positions:
+            return None
+        sims = self.index.vectors(positions) @ ranking.vector
+        scores = [s + self.weights.lexical * ranking.lexical.get(p, 0.0)
+                  for p, s in zip(positions, sims, strict=True)]
+        return self.index.chunks[positions[int(np.argmax(scores))]].section
+
+    def says_more(self, ranking: Ranking, doc_id: str) -> bool:
+        """Whether the question asks more than what a document is: it has words beyond its names.
+
+        "Who owns the MQL definition" says nothing more than "MQL"; "is a demo request an MQL"
+        does.
+        """
+        return not self.in_names_of(ranking.text, doc_id)
+
+    def in_names_of(self, phrase: str, doc_id: str) -> bool:
+        """Whether every word of a phrase, frame words aside, is a word of the document's names."""
+        names = self._names.get(doc_id)
+        if names is None:
+            doc = self.glossary.document(doc_id)
+            phrases = term_phrases(doc) if doc else []
+            names = frozenset(w for phrase in phrases for w in words(phrase))
+            self._names[doc_id] = names
+        return all(w in FRAME_WORDS or w in names for w in words(phrase))
+
+    def in_names(self, phrase: str) -> bool:
+        """Whether every word of a phrase, frame words aside, is a word of some name or alias."""
+        content = [w for w in words(self.speller.correct(phrase)) if w not in FRAME_WORDS]
+        return bool(content) and all(w in self._alias_words for w in content)
 
     def alias_strengths(self, question: str) -> dict[str, float]:
         """For each document an alias names, the share of the question's subject it covers."""
@@ -173,6 +227,13 @@ class Retriever:
                     strength = similarity**4 * (floor + (1 - floor) * coverage)
                     found[doc_id] = max(found.get(doc_id, 0.0), strength)
         return found
+
+    def named(self, phrase: str) -> tuple[str | None, float]:
+        """The document a phrase names on its own: an alias, exactly, in another form of its
+        words ("churned"), or a typo away."""
+        alias = subject(self.speller.correct(phrase))
+        doc_id = self.glossary.aliases.get(alias) or self._alias_stems.get(_stems(alias))
+        return (doc_id, 1.0) if doc_id else self._match(alias)
 
     def _match(self, phrase: str) -> tuple[str | None, float]:
         doc_id = self.glossary.aliases.get(phrase)
@@ -213,3 +274,7 @@ class Retriever:
         else:
             cand.score = cand.dense + w.lexical * cand.lexical + w.alias * cand.alias
             cand.confidence = min(1.0, cand.dense + w.alias_confidence * cand.alias)
+
+
+def _stems(alias: str) -> str:
+    return " ".join(STEMMER.stemWord(w) for w in alias.split())

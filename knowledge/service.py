@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from knowledge.answer import Answer, Ref, Source, Suggestion
+from knowledge.answer import Answer, Ref, Relation, Source, Suggestion
 from knowledge.chunking import chunk_glossary
 from knowledge.embedding import Embedder
 from knowledge.errors import UnknownTerm
@@ -22,6 +21,16 @@ from knowledge.loading import FileMemo, split_sections
 from knowledge.models import Guide, Term
 from knowledge.normalize import key
 from knowledge.question import clean_question
+from knowledge.sections import asked_section, moves_between, stage_named
+from knowledge.two_terms import (
+    TwoPhrases,
+    completions,
+    governing_guide,
+    relating_lines,
+    shown,
+    titled_section,
+    two_phrases,
+)
 
 if TYPE_CHECKING:  # imported when the index is first built: FAISS and BM25 cost 0.2 s to load
     from knowledge.index import IndexMemo, SearchIndex
@@ -29,8 +38,10 @@ if TYPE_CHECKING:  # imported when the index is first built: FAISS and BM25 cost
 
 log = logging.getLogger(__name__)
 DEFAULT_THRESHOLD = 0.47
-_CALCULATION = re.compile(r"\b(calculat|comput|formula|work(ed)? out|measur)", re.IGNORECASE)
 MAX_SUGGESTIONS = 3
+# One side of a two-term question names a term by meaning alone only this close to it: a short
+# phrase embeds noisily ("a prospect" is 0.53 from Lifecycle Stage, "opex" 0.50 from Opportunity).
+SIDE_DENSE = 0.6
 
 
 @dataclass(frozen=True)
@@ -114,12 +125,35 @@ class KnowledgeBase:
         """The governed answer to a free-text question, or no_answer with suggestions."""
         text = clean_question(question)
         snap = self._current()
+        phrases = two_phrases(text)
+        if phrases is not None:
+            answer = self._two_terms(text, phrases, snap, mode)
+            if answer is not None:
+                return answer
+        stage = stage_named(text)
+        if stage is not None:
+            # "When does a lead become an MQL": the MQL term's criteria define that moment.
+            term, score, _ = self._term_named(stage, snap, mode, strict=True)
+            if term is not None:
+                return self.render(term, question=text, score=score, section="Criteria")
         ranking = snap.retriever.rank(text, mode)
+        if mode == "hybrid" and moves_between(text):
+            answer = self._move_between(text, ranking, snap)
+            if answer is not None:
+                return answer
         top = ranking.top
         threshold = self.threshold if mode == "hybrid" else _BASELINE_THRESHOLDS[mode]
         if top is None or top.confidence < threshold:
             return self._no_answer(text, ranking, snap.glossary)
-        return self._answer(text, top, ranking, snap)
+        if stage is not None and not snap.retriever.in_names_of(stage, top.doc_id):
+            # A stage no term is named after ("negotiation", "customer"): the guide section
+            # that is, rather than a document that only mentions it.
+            titled = titled_section(stage, snap.glossary)
+            if titled is not None:
+                guide, section = titled
+                return self.render(guide, question=text, score=top.confidence,
+                                   section=section.title)
+        return self._answer(text, top, ranking, snap, stage=stage is not None)
 
     def define(self, name: str) -> Answer:
         """The term an id, name or alias names exactly; raises UnknownTerm with suggestions."""
@@ -156,17 +190,133 @@ class KnowledgeBase:
             notice=_notice(doc, replaced), **common,
         )
 
-    def _answer(self, question: str, top: Candidate, ranking: Ranking, snap: Snapshot) -> Answer:
+    def _answer(self, question: str, top: Candidate, ranking: Ranking, snap: Snapshot,
+                stage: bool = False) -> Answer:
         doc = snap.glossary.document(top.doc_id)
         chunk = snap.index.chunks[top.chunk] if top.chunk is not None else None
         section = chunk.section if chunk and chunk.doc_id == doc.id else None
-        if isinstance(doc, Guide) and section is None:
-            section = snap.retriever.best_section(doc.id, ranking.vector)
-        elif isinstance(doc, Term) and _CALCULATION.search(question):
-            section = "Formula"
+        if isinstance(doc, Guide):
+            if section is None:
+                section = snap.retriever.best_section(doc.id, ranking.vector)
+        elif asked_section(question):
+            section = asked_section(question)
+        elif stage:
+            section = "Criteria"
+        elif section in (None, "Example") and snap.retriever.says_more(ranking, doc.id):
+            # "Is a demo request an MQL?" asks about a rule: quote the part of the term that
+            # states it. An example illustrates rather than decides, so only when asked for.
+            section = snap.retriever.answering_section(doc.id, ranking, skip=("Example",))
         return self.render(doc, question=question, score=top.confidence, section=section)
 
-    def _no_answer(self, question: str, ranking: Ranking, glossary: Glossary) -> Answer:
+    def _move_between(self, question: str, ranking: Ranking, snap: Snapshot) -> Answer | None:
+        """A move back or past a stage, between the two terms the question names: the guide
+        ruling both, at the section on the transition between them if it has one."""
+        named = [c for c in ranking.candidates if c.alias > 0 and c.doc_id in snap.glossary.terms]
+        if len(named) != 2:
+            return None
+        a, b = (snap.glossary.terms[c.doc_id] for c in named)
+        found = governing_guide(a, b, snap.glossary)
+        if found is None:
+            return None
+        guide, section = found
+        title = section.title if section else snap.retriever.answering_section(guide.id, ranking)
+        # As sure as the question names both terms, or as retrieval found the guide itself.
+        found_guide = [c.confidence for c in ranking.candidates if c.doc_id == guide.id]
+        score = max([min(c.confidence for c in named), *found_guide])
+        return self.render(guide, question=question, score=score, section=title)
+
+    def _two_terms(self, question: str, phrases: TwoPhrases, snap: Snapshot,
+                   mode: Mode) -> Answer | None:
+        """Both definitions side by side; one, and a word about the other, if only one is governed.
+
+        None when neither phrase names a term: the question is then searched as a whole.
+        """
+        a, score_a, near_a = self._term_named(phrases.a, snap, mode, phrases.strict, phrases.b)
+        b, score_b, near_b = self._term_named(phrases.b, snap, mode, phrases.strict, phrases.a)
+        # "first-touch vs last-touch": the one named lends the other its last words.
+        if mode == "hybrid" and a is not None and b is None:
+            b, score_b, near_b = self._term_named(phrases.b, snap, mode, phrases.strict,
+                                                  a.name, near_b)
+        elif mode == "hybrid" and b is not None and a is None:
+            a, score_a, near_a = self._term_named(phrases.a, snap, mode, phrases.strict,
+                                                  b.name, near_a)
+        if a is not None and b is not None and a.id != b.id:
+            return self._comparison(question, (a, score_a), (b, score_b), snap.glossary)
+        if a is not None and b is not None:
+            answer = self.render(a, question=question, score=min(score_a, score_b))
+            return _noted(answer, f"“{shown(phrases.a)}” and “{shown(phrases.b)}” are two names "
+                                  "for the same governed term.")
+        if a is None and b is None and not (phrases.strict or near_a or near_b):
+            # "Gross margin vs net margin": nothing governed is about either of them, however
+            # close the question as a whole comes to something (a score of 0 says so).
+            answer = self._no_answer(question, snap.retriever.rank(question, mode),
+                                     snap.glossary, f"Neither “{shown(phrases.a)}” nor "
+                                     f"“{shown(phrases.b)}” is a governed term.")
+            return answer.model_copy(update={"score": 0.0})
+        if phrases.strict or (a is None and b is None):
+            return None
+        term, score, other, near = ((a, score_a, phrases.b, near_b) if a is not None
+                                    else (b, score_b, phrases.a, near_a))
+        answer = self.render(term, question=question, score=score)
+        if near or not shown(other):
+            # Something governed is about the other phrase, without naming it for sure; or
+            # nothing else was named ("how is it different from an MQL").
+            return answer
+        return _noted(answer, f"“{shown(other)}” is not a governed term, so this is the "
+                              f"definition of {term.name} alone.")
+
+    def _term_named(self, phrase: str, snap: Snapshot, mode: Mode, strict: bool = False,
+                    other: str = "", near: bool = False) -> tuple[Term | None, float, bool]:
+        """The governed term a short phrase names, how sure that is, and whether any document
+        is about the phrase at all (a guide, or a term not close enough to be sure of).
+
+        `strict`: only by an alias (exactly or a typo away), never by meaning alone.
+        """
+        glossary, retriever = snap.glossary, snap.retriever
+        if mode == "hybrid":
+            for text in (phrase, *completions(phrase, other)):
+                doc_id, similarity = retriever.named(text)
+                if doc_id:  # a guide's name is no term: nothing to define
+                    return glossary.terms.get(doc_id), similarity, True
+            if strict or near:  # `near`: asked by meaning already
+                return None, 0.0, near
+        ranking = retriever.rank(phrase, mode)
+        top = ranking.top
+        if top is None:
+            return None, 0.0, False
+        if mode == "hybrid":
+            # Near: something governed is about the phrase ("recycled": the lifecycle guide), or
+            # it speaks the glossary's words ("originated": Marketing-Originated Revenue).
+            near = ranking.exact or top.dense >= SIDE_DENSE or retriever.in_names(phrase)
+            # By meaning alone, a phrase names a term only in the term's own words: "first-touch"
+            # is First-Touch Attribution, "gross margin" is not Gross Revenue Retention.
+            sure = ranking.exact or (near and top.confidence >= self.threshold
+                                     and not retriever.says_more(ranking, top.doc_id))
+        else:
+            near = sure = top.confidence >= _BASELINE_THRESHOLDS[mode]
+        if sure and top.doc_id in glossary.terms:
+            return glossary.terms[top.doc_id], top.confidence, True
+        return None, 0.0, near
+
+    def _comparison(self, question: str, a: tuple[Term, float], b: tuple[Term, float],
+                    glossary: Glossary) -> Answer:
+        (term_a, score_a), (term_b, score_b) = a, b
+        relations = []
+        for line in relating_lines(term_a, term_b, glossary):
+            doc = glossary.document(line.doc_id)
+            relations.append(Relation(text=line.text, name=doc.name, section=line.section,
+                                      source=self._source(doc.path, line.line)))
+        return Answer(
+            kind="comparison", question=question, id=term_a.id,
+            name=f"{term_a.name} vs {term_b.name}", score=round(min(score_a, score_b), 4),
+            compared=(self.render(term_a, question=question, score=score_a),
+                      self.render(term_b, question=question, score=score_b)),
+            relations=tuple(relations),
+        )
+
+    def _no_answer(self, question: str, ranking: Ranking, glossary: Glossary,
+                   message: str = "No governed definition matches this question closely "
+                                  "enough.") -> Answer:
         suggestions = tuple(
             Suggestion(id=c.doc_id, name=glossary.document(c.doc_id).name,
                        score=round(c.confidence, 4))
@@ -175,8 +325,7 @@ class KnowledgeBase:
         top = ranking.top
         return Answer(
             kind="no_answer", question=question, score=round(top.confidence, 4) if top else 0.0,
-            suggestions=suggestions,
-            message="No governed definition matches this question closely enough.",
+            suggestions=suggestions, message=message,
         )
 
     def _source(self, path: str, line: int | None) -> Source:
@@ -218,6 +367,12 @@ def _section_text(term: Term, section: str | None) -> str | None:
         return None
     found = next((s for s in split_sections(term.body, 1) if s.title == section), None)
     return found.text if found else None
+
+
+def _noted(answer: Answer, note: str) -> Answer:
+    """The answer with one more notice (a deprecated term keeps its own notice first)."""
+    joined = f"{answer.notice} {note}" if answer.notice else note
+    return answer.model_copy(update={"notice": joined})
 
 
 def _notice(term: Term, replaced: Term | None) -> str | None:

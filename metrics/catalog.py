@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -15,7 +15,8 @@ from knowledge.issues import Issue, unreadable
 from knowledge.loading import relative
 from metrics.definitions import _DAYS_BETWEEN, Measure, Metric
 from metrics.errors import DefinitionError
-from metrics.model import CONDITIONS, DIMENSIONS, TABLES
+from metrics.model import CONDITIONS, DIMENSIONS, PERIOD_TABLES, TABLES
+from metrics.value_words import Words, check_value_words
 
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -36,9 +37,10 @@ def metric_ids(directory: Path = DEFINITIONS_DIR) -> set[str]:
 
 @dataclass(frozen=True)
 class Catalog:
-    """The validated metric definitions, by id."""
+    """The validated metric definitions, by id, and the words people use for dimension values."""
 
     metrics: dict[str, Metric]
+    words: dict[str, Words] = field(default_factory=dict)
 
     def __getitem__(self, metric_id: str) -> Metric:
         return self.metrics[metric_id]
@@ -63,7 +65,11 @@ class Catalog:
         return list(seen.values())
 
     def periodic(self, metric: Metric) -> bool:
-        return any(m.periodic for m in self.dependencies(metric))
+        """Whether the metric is computed for a period: a measure has a time column or reads
+        a period table."""
+        return any(m.periodic or any(ms.table in PERIOD_TABLES
+                                     for ms in m.named_measures().values())
+                   for m in self.dependencies(metric))
 
 
 def check_definitions(directory: Path, terms: Mapping[str, object] | None = None,
@@ -91,9 +97,11 @@ def check_definitions(directory: Path, terms: Mapping[str, object] | None = None
             issues += _glossary_issues(metric, terms)
     if terms is not None:
         issues += _terms_without_their_metric(terms, by_id, directory)
+    words, found = check_value_words(directory, shown_root)
+    issues += found
     if issues:
         return None, sorted(issues, key=lambda i: (i.path, i.line, i.field))
-    return Catalog(by_id), []
+    return Catalog(by_id, words), []
 
 
 def load_catalog(directory: Path, terms: Mapping[str, object] | None = None) -> Catalog:
@@ -177,11 +185,17 @@ def _field_of(metric: Metric, name: str) -> str:
 
 def _measure_problems(measure: Measure) -> list[tuple[str, str]]:
     """(sub-field, message) for each problem of a measure against the warehouse model."""
-    table = TABLES.get(measure.table)
+    period_table = PERIOD_TABLES.get(measure.table)
+    table = TABLES.get(measure.table) if period_table is None else period_table.shape
     if table is None:
-        return [(".table", f"unknown table '{measure.table}'; tables: {', '.join(sorted(TABLES))}")]
+        known = ", ".join(sorted({*TABLES, *PERIOD_TABLES}))
+        return [(".table", f"unknown table '{measure.table}'; tables: {known}")]
     problems = []
-    if measure.time and measure.time not in table.c:
+    if period_table is not None and (measure.time or measure.window != "period"):
+        problems.append((".time" if measure.time else ".window",
+                         f"'{measure.table}' is computed for the asked period already; "
+                         "leave out 'time' and 'window'"))
+    elif measure.time and measure.time not in table.c:
         problems.append((".time", f"table '{measure.table}' has no column '{measure.time}'"))
     if measure.expr:
         match = _DAYS_BETWEEN.match(measure.expr)

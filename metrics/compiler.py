@@ -19,8 +19,13 @@ import sqlalchemy as sa
 from knowledge.answer import Period
 from metrics.catalog import Catalog
 from metrics.definitions import _DAYS_BETWEEN, Filter, Measure, Metric
-from metrics.model import CONDITIONS, DIMENSIONS, JOINS, TABLES
+from metrics.grains import GRAINS, bucket_column, shift
+from metrics.model import CONDITIONS, DIMENSIONS, JOINS, PERIOD_TABLES, TABLES, Moments
 from metrics.periods import add_months
+
+# Windows a time grain compiles into one GROUP BY: each bucket's window is the bucket itself,
+# or the bucket one grain earlier. Any other window is computed bucket by bucket.
+GRAIN_WINDOWS = ("period", "previous_period")
 
 _OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
         ast.Mult: lambda a, b: a * b,
@@ -29,20 +34,50 @@ _OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
 
 @dataclass(frozen=True)
 class Plan:
-    """What to compute: the metric, its period, breakdown dimensions and filter values."""
+    """What to compute: the metric, its period, its breakdown (a time grain first, then
+    dimensions), the values each filtered dimension may take, and a period to compare with."""
 
     metric: Metric
     period: Period | None
     by: tuple[str, ...] = ()
-    where: Mapping[str, str] = field(default_factory=dict)
+    where: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    compare: Period | None = None
+    # The fiscal year's first month, where quarter and year buckets start.
+    fiscal_start: int = 1
+    # The moment of asking. Snapshots (MRR, hours since the last load) are taken at the end of
+    # the period, or at this moment when the period has not ended; None: at the period's end.
+    as_of: dt.datetime | None = None
+
+    @property
+    def grain(self) -> str | None:
+        """The time grain of the breakdown, if it has one."""
+        return next((key for key in self.by if key in GRAINS), None)
+
+
+def grain_compiles(catalog: Catalog, metric: Metric) -> bool:
+    """Whether a breakdown of `metric` by a time grain is one statement (else one per bucket).
+
+    A snapshot (a period table) is taken once per bucket, so it is computed bucket by bucket.
+    """
+    measures, _ = _expand(catalog, metric)
+    return all(m.time and m.window in GRAIN_WINDOWS and m.table not in PERIOD_TABLES
+               for m in measures.values())
+
+
+def additive(catalog: Catalog, metric: Metric) -> bool:
+    """Whether the metric's values over the parts of a period add up to the period's: a sum or
+    count of events, not of a snapshot."""
+    return metric.additive and not takes_snapshots(catalog, metric)
 
 
 def compile_metric(catalog: Catalog, plan: Plan) -> sa.Select:
     """The statement returning one row per breakdown key: the dimensions, then `value`."""
     measures, formula = _expand(catalog, plan.metric)
+    if plan.grain and not grain_compiles(catalog, plan.metric):
+        raise ValueError(f"{plan.metric.id} by {plan.grain} is computed bucket by bucket")
     groups: dict[tuple, dict[str, Measure]] = {}
     for name, measure in measures.items():
-        groups.setdefault(_scan_key(measures, measure), {})[name] = measure
+        groups.setdefault(_scan_key(measures, measure, plan.grain), {})[name] = measure
     names: list[str] = []
     for table, *_ in groups:
         name = f"{table}_measures"
@@ -52,8 +87,10 @@ def compile_metric(catalog: Catalog, plan: Plan) -> sa.Select:
     return _combine(scans, formula, plan.by, counts)
 
 
-def _scan_key(measures: dict[str, Measure], measure: Measure) -> tuple:
+def _scan_key(measures: dict[str, Measure], measure: Measure, grain: str | None) -> tuple:
     """Measures with equal keys are computed by one scan."""
+    if grain:  # each window puts a row in a different bucket
+        return (measure.table, measure.time, measure.window)
     def same_but_window(other: Measure) -> bool:
         return (other.table, other.time, other.agg, other.expr, set(other.filters)) == (
             measure.table, measure.time, measure.agg, measure.expr, set(measure.filters))
@@ -88,15 +125,20 @@ def _expand(catalog: Catalog, metric: Metric, prefix: str = "") -> tuple[dict, a
 
 def _scan(name: str, measures: dict[str, Measure], plan: Plan) -> sa.CTE:
     first = next(iter(measures.values()))
-    fact = TABLES[first.table]
+    fact = _fact(first.table, plan)
     source, columns = _joined(fact, first.table, plan)
     shared = set.intersection(*(set(m.filters) for m in measures.values()))
-    windows = {n: _window(fact, m, plan.period) for n, m in measures.items()}
-    one_window = len({_bounds(m, plan.period) for m in measures.values()}) == 1
+    windows = {n: _window(fact, m, plan.period, plan.grain) for n, m in measures.items()}
+    one_window = len({_bounds(m, plan.period, plan.grain) for m in measures.values()}) == 1
     conditions = [_filter(fact, f) for f in sorted(shared, key=repr)]
     conditions += windows[next(iter(measures))] if one_window else _span(fact, first, measures,
                                                                          plan.period)
-    conditions += [columns[d] == sa.bindparam(f"where_{d}", v) for d, v in plan.where.items()]
+    conditions += [_kept(columns[d], d, v) for d, v in plan.where.items()]
+    if plan.grain:
+        # A previous-period measure reads the bucket before: its rows count for the next one.
+        ahead = 1 if first.window == "previous_period" else 0
+        columns[plan.grain] = bucket_column(fact.c[first.time], plan.grain, plan.fiscal_start,
+                                            ahead)
     dims = [columns[d].label(d) for d in plan.by]
     aggregates = []
     for measure_name, m in measures.items():
@@ -115,7 +157,7 @@ def _joined(fact: sa.Table, table: str, plan: Plan) -> tuple[sa.FromClause, dict
     source: sa.FromClause = fact
     columns = {}
     joined: set[str] = set()
-    for dim in {*plan.by, *plan.where}:
+    for dim in {*plan.by, *plan.where} - {plan.grain}:
         holder, column = DIMENSIONS[table][dim]
         if holder == table:
             columns[dim] = fact.c[column]
@@ -128,14 +170,21 @@ def _joined(fact: sa.Table, table: str, plan: Plan) -> tuple[sa.FromClause, dict
     return source, columns
 
 
-def _bounds(measure: Measure, period: Period | None) -> tuple[dt.date, dt.date] | None:
-    """The [start, end) a measure reads: the period, the year before it, or the one before."""
+def _bounds(measure: Measure, period: Period | None,
+            grain: str | None = None) -> tuple[dt.date, dt.date] | None:
+    """The [start, end) a measure reads: the period, the year before it, or the one before.
+
+    By a time grain, the period before each bucket is the bucket before it: the previous
+    period's measure reads the whole period moved one grain earlier.
+    """
     if not measure.time or period is None:
         return None
     start, end = period.start, period.end
     if measure.window == "trailing_365_days":
         return start - dt.timedelta(days=365), start
     if measure.window == "previous_period":
+        if grain:
+            return shift(start, grain, -1), shift(end, grain, -1)
         return previous_start(period), start
     return start, end
 
@@ -148,8 +197,9 @@ def previous_start(period: Period) -> dt.date:
     return period.start - (period.end - period.start)
 
 
-def _window(fact: sa.Table, measure: Measure, period: Period | None) -> list:
-    bounds = _bounds(measure, period)
+def _window(fact: sa.Table, measure: Measure, period: Period | None,
+            grain: str | None = None) -> list:
+    bounds = _bounds(measure, period, grain)
     if bounds is None:
         return []
     column = fact.c[measure.time]
@@ -166,6 +216,17 @@ def _span(fact: sa.Table, first: Measure, measures: dict[str, Measure],
     column = fact.c[first.time]
     return [column >= sa.bindparam("scan_start", min(b[0] for b in bounds), type_=sa.Date),
             column < sa.bindparam("scan_end", max(b[1] for b in bounds), type_=sa.Date)]
+
+
+def _kept(column: sa.ColumnElement, dim: str, values: str | tuple[str, ...]
+          ) -> sa.ColumnElement[bool]:
+    """The asked values of a dimension: one is an equality, several an IN list, all bound."""
+    values = (values,) if isinstance(values, str) else tuple(values)
+    if len(values) == 1:
+        return column == sa.bindparam(f"where_{dim}", values[0])
+    # Bound one by one rather than as an expanding IN: the statement's text then never
+    # depends on its values, and the raw DuckDB path can send it as compiled.
+    return column.in_([sa.bindparam(f"where_{dim}_{i}", v) for i, v in enumerate(values)])
 
 
 def _filter(fact: sa.Table, f: Filter) -> sa.ColumnElement[bool]:
@@ -248,3 +309,45 @@ def _sql(node: ast.expr, column) -> sa.ColumnElement:
     if isinstance(node, ast.BinOp):
         return _OPS[type(node.op)](_sql(node.left, column), _sql(node.right, column))
     raise TypeError(f"unsupported formula node {type(node).__name__}")
+
+
+def takes_snapshots(catalog: Catalog, metric: Metric) -> bool:
+    """Whether the metric reads a period table, whose value depends on the moment of asking."""
+    measures, _ = _expand(catalog, metric)
+    return any(m.table in PERIOD_TABLES for m in measures.values())
+
+
+def _fact(table: str, plan: Plan) -> sa.FromClause:
+    """A contract table, or a period table computed for the plan's period and moment."""
+    period_table = PERIOD_TABLES.get(table)
+    if period_table is None:
+        return TABLES[table]
+    start, end, at = snapshot_bounds(plan.period, plan.as_of)
+    # Typed in the SQL as well: the text shown to people then runs as it is anywhere.
+    moments = Moments(start=sa.cast(sa.bindparam("snapshot_start", start, type_=sa.Date), sa.Date),
+                      end=sa.cast(sa.bindparam("snapshot_end", end, type_=sa.Date), sa.Date),
+                      at=sa.cast(sa.bindparam("snapshot_at", at, type_=sa.DateTime),
+                                 sa.DateTime))
+    return period_table.build(moments).subquery(table)
+
+
+def snapshot_bounds(period: Period, as_of: dt.datetime | None
+                    ) -> tuple[dt.date, dt.date, dt.datetime]:
+    """A period's first day, the day its end-of-period snapshot is taken at the start of, and
+    the instant it is taken at: the period's end, or `as_of` if that comes first (a period
+    still running is measured now, never at a future date)."""
+    end_at = dt.datetime.combine(period.end, dt.time())
+    at = end_at if as_of is None else min(end_at, as_of)
+    # A snapshot "on a day" includes what started that day: a moment past midnight counts as
+    # the start of the next day.
+    day = at.date() if at.time() == dt.time() else at.date() + dt.timedelta(days=1)
+    return period.start, day, at
+
+
+def moment_of_asking(today: dt.date, now: dt.datetime | None = None) -> dt.datetime:
+    """When a question is asked on `today`: now, to the minute, when today is the real date;
+    the end of `today` when the calendar is fixed to another day (a demo or a test)."""
+    now = now or dt.datetime.now()
+    if now.date() == today:
+        return now.replace(second=0, microsecond=0)
+    return dt.datetime.combine(today + dt.timedelta(days=1), dt.time())

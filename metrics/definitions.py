@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from knowledge.models import ID_PATTERN, Owner, Status
 
-Agg = Literal["count", "count_distinct", "sum", "avg"]
+Agg = Literal["count", "count_distinct", "sum", "avg", "min", "max"]
 Window = Literal["period", "trailing_365_days", "previous_period"]
-Format = Literal["count", "currency", "percent", "days", "multiple"]
+Format = Literal["count", "currency", "percent", "days", "hours", "multiple"]
 _DAYS_BETWEEN = re.compile(r"^days_between\(\s*(\w+)\s*,\s*(\w+)\s*\)$")
 
 
@@ -109,6 +109,9 @@ class Metric(Strict):
     unit: str | None = None
     target: Target | None = None
     visibility: Literal["public"] | Visibility = "public"
+    # About what is still to come (open pipeline): a month or quarter named alone ("Q1") is
+    # the next one not yet ended, not the last one started.
+    forward_looking: bool = False
     path: str = ""
     field_lines: dict[str, int] = Field(default_factory=dict, exclude=True, repr=False)
 
@@ -146,6 +149,14 @@ class Metric(Strict):
     def periodic(self) -> bool:
         """Whether the metric is computed for a period (else over all data, as of now)."""
         return any(m.time for m in self.named_measures().values())
+
+    @property
+    def additive(self) -> bool:
+        """Whether the values of the parts of a period add up to the period's value: a sum or
+        count of what happened in the period (a target can then be pro-rated by days)."""
+        m = self.measure
+        return (self.type == "simple" and m is not None and m.agg in ("sum", "count")
+                and m.time is not None and m.window == "period")
 
     @property
     def restricted(self) -> bool:

@@ -17,15 +17,17 @@ from pathlib import Path
 import duckdb
 from pydantic import BaseModel, ConfigDict
 
+from metrics import demo_billing, demo_integrations, demo_sql
 from metrics.demo_plan import Plan
 from metrics.demo_schema import TABLES, create_table_sql
-from metrics.demo_sql import STEPS
 from metrics.demo_target import BadRequest, GenerationFailed, Target, parse_target
 
 Progress = Callable[[str, int, int], None]
 MAX_SCALE = 100_000_000
 DEFAULT_SCALE = 20_000
 DEFAULT_SEED = 42
+# Each step fills one table from those before it.
+STEPS = (*demo_sql.STEPS, *demo_billing.STEPS, *demo_integrations.STEPS)
 
 
 class GenerationReport(BaseModel):

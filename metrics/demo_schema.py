@@ -53,6 +53,22 @@ TABLES: dict[str, tuple[tuple[str, tuple[str, str]], ...]] = {
         ("owner_id", ID), ("period_start", DATE), ("period_end", DATE), ("amount", MONEY),
     ),
     "spend": (("month", DATE), ("team", TEXT), ("amount", MONEY)),
+    "subscriptions": (
+        ("subscription_id", ID), ("account_id", ID), ("opportunity_id", ID),
+        ("start_date", DATE), ("end_date", DATE), ("mrr", MONEY),
+    ),
+    "ma_contacts": (
+        ("ma_contact_id", ID), ("email", TEXT), ("source", TEXT), ("created_at", TS),
+    ),
+    "identity_map": (
+        ("ma_contact_id", ID), ("crm_contact_id", ID), ("status", TEXT), ("matched_at", TS),
+    ),
+    "source_systems": (("source_system", TEXT), ("name", TEXT), ("load_every_minutes", INT)),
+    "sync_runs": (
+        ("sync_run_id", ID), ("source_system", TEXT), ("target_system", TEXT),
+        ("started_at", TS), ("finished_at", TS), ("status", TEXT), ("records_sent", ID),
+        ("records_failed", ID),
+    ),
 }
 
 # Primary keys and the indexes the metric queries filter or join on (PostgreSQL only:
@@ -68,6 +84,11 @@ PRIMARY_KEYS = {
     "opportunity_stage_history": ("opportunity_id", "stage_order"),
     "quotas": ("owner_id", "period_start"),
     "spend": ("month", "team"),
+    "subscriptions": ("subscription_id",),
+    "ma_contacts": ("ma_contact_id",),
+    "identity_map": ("ma_contact_id",),
+    "source_systems": ("source_system",),
+    "sync_runs": ("sync_run_id",),
 }
 INDEXES = {
     "opportunities": (("close_date",), ("account_id",), ("owner_id",)),
@@ -75,6 +96,9 @@ INDEXES = {
     "touches": (("account_id", "kind", "touched_at"),),
     "contacts": (("account_id",),),
     "quotas": (("period_start",),),
+    "subscriptions": (("account_id",), ("start_date",)),
+    "ma_contacts": (("created_at",),),
+    "sync_runs": (("source_system", "target_system", "finished_at"), ("started_at",)),
 }
 
 
@@ -84,6 +108,7 @@ UNCOMPRESSED = {
     ("contacts", "email"), ("opportunities", "created_at"), ("leads", "created_at"),
     ("leads", "mql_at"), ("leads", "sql_at"), ("leads", "first_follow_up_at"),
     ("touches", "touched_at"), ("opportunity_stage_history", "entered_at"),
+    ("ma_contacts", "email"), ("ma_contacts", "created_at"),
 }
 
 

@@ -103,9 +103,21 @@ def _person(plan: Plan, key: str, salt: int) -> tuple[str, str]:
     return first, last
 
 
+def _unique_person(plan: Plan, user_id: str) -> tuple[str, str]:
+    """A first and last name no other user has: the seed shuffles every pair of names, and a
+    number is added only past the 25,200 pairs (a seller is looked up by name)."""
+    n_first, n_last = len(names.FIRST_NAMES), len(names.LAST_NAMES)
+    pairs = n_first * n_last
+    index = f"((({user_id}) - 1 + {plan.seed * 7_919}) * 7_919 % {pairs})"
+    suffix = f"CASE WHEN {user_id} > {pairs} THEN ' ' || (({user_id} - 1) // {pairs} + 1) END"
+    first = names.sql_pick(names.FIRST_NAMES, f"{index} % {n_first}")
+    last = names.sql_pick(names.LAST_NAMES, f"{index} // {n_first}")
+    return first, f"({last} || coalesce({suffix}, ''))"
+
+
 def users(plan: Plan) -> str:
     """Sellers per (segment, region) cell, then marketing and customer success staff."""
-    first, last = _person(plan, "user_id", 1)
+    first, last = _unique_person(plan, "user_id")
     others = max(2, round(plan.scale / 40_000))
     return f"""
     INSERT INTO users BY NAME
@@ -408,8 +420,17 @@ def touches(plan: Plan) -> str:
     """
 
 
+REOPENED = 0.012  # closed deals reopened once before their final close
+REOPENED_AFTER_WIN = 0.006  # of which, reopened after Closed Won: against the stage rules
+
+
 def stage_history(plan: Plan) -> str:
-    """Each opportunity's walk through the open stages to its current or closing stage."""
+    """Each opportunity's walk through the open stages to its current or closing stage.
+
+    A few closed deals were reopened once: closed (won or lost), back to Negotiation, closed
+    again. The stage guide allows that only after Closed Lost, within 90 days, so these give
+    the stage consistency rate something to find. stage_order numbers entries 1, 2, 3, ...
+    """
     p = plan
     lost_at = (f"CASE WHEN {p.rand('opportunity_id', 100)} < 0.40 THEN 1 "
                f"WHEN {p.rand('opportunity_id', 100)} < 0.70 THEN 2 "
@@ -422,24 +443,38 @@ def stage_history(plan: Plan) -> str:
              " + INTERVAL 17 HOUR")
     end = (f"CASE WHEN is_closed THEN least({data_end} - INTERVAL 1 MINUTE,"
            f" greatest(created_at, {close})) ELSE {data_end} END")
+    reopen = p.rand("opportunity_id", 101)
+    # Where an entry sits on the way from creation (0) to the end (open steps + 1).
+    position = ("CASE WHEN step <= 5 THEN step - start_idx"
+                " WHEN step = 6 AND reopened THEN last_idx - start_idx + 1.0 / 3"
+                " WHEN step = 7 THEN last_idx - start_idx + 2.0 / 3"
+                " ELSE last_idx - start_idx + 1 END")
     return f"""
     INSERT INTO opportunity_stage_history BY NAME
-    SELECT opportunity_id, step AS stage_order,
-           CASE WHEN step = 6 THEN stage ELSE {open_stage} END AS stage,
-           CASE WHEN step = 6 THEN end_at
-                ELSE make_timestamp(epoch_us(created_at) + CAST(
-                    (epoch_us(end_at) - epoch_us(created_at)) * (step - start_idx)
-                    / (last_idx - start_idx + 1) AS BIGINT)) END AS entered_at
+    SELECT opportunity_id,
+           CASE WHEN step <= 5 THEN step - start_idx + 1
+                ELSE last_idx - start_idx + step - 4 END AS stage_order,
+           CASE WHEN step <= 5 THEN {open_stage}
+                WHEN step = 7 THEN 'Negotiation'
+                WHEN step = 6 AND reopened THEN first_close
+                ELSE stage END AS stage,
+           make_timestamp(epoch_us(created_at) + CAST(
+               (epoch_us(end_at) - epoch_us(created_at)) * ({position})
+               / (last_idx - start_idx + 1) AS BIGINT)) AS entered_at
     FROM (
         SELECT opportunity_id, stage, created_at, is_closed, start_idx, {end} AS end_at,
                CASE WHEN is_won THEN 5
                     WHEN is_closed THEN greatest(start_idx, {lost_at})
-                    ELSE CASE stage {stage_idx} END END AS last_idx
+                    ELSE CASE stage {stage_idx} END END AS last_idx,
+               is_closed AND {reopen} < {REOPENED!r} AS reopened,
+               CASE WHEN {reopen} < {REOPENED_AFTER_WIN!r} THEN 'Closed Won'
+                    ELSE 'Closed Lost' END AS first_close
         FROM (SELECT *, CASE WHEN type = 'new_business' THEN 1 ELSE 3 END AS start_idx
               FROM opportunities)
     ) o
-    JOIN range(1, 7) s(step)
-      ON (step BETWEEN start_idx AND last_idx) OR (step = 6 AND is_closed)
+    JOIN range(1, 9) s(step)
+      ON (step BETWEEN start_idx AND last_idx)
+         OR (is_closed AND (step = 6 OR (reopened AND step IN (7, 8))))
     """
 
 

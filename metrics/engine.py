@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,19 +13,33 @@ import duckdb
 import sqlalchemy as sa
 from rapidfuzz import fuzz, process
 
-from knowledge.answer import MetricResult, MetricRow, Period
+from knowledge.answer import Comparison, MetricResult, MetricRow, Period
 from metrics.audience import PUBLIC, Audience
 from metrics.breaker import Breaker
 from metrics.catalog import Catalog
-from metrics.compiler import Plan, compile_metric
+from metrics.compiler import (
+    Plan,
+    additive,
+    compile_metric,
+    grain_compiles,
+    moment_of_asking,
+    takes_snapshots,
+)
 from metrics.definitions import Metric
 from metrics.errors import BadRequest, Restricted, UnknownMetric, WarehouseUnavailable
-from metrics.formatting import format_value, target_status
+from metrics.formatting import change_between, format_value, target_status
+from metrics.grains import GRAINS, bucket_period, bucket_starts
+from metrics.interpretation import interpretation
 from metrics.model import DIMENSIONS, TABLES
 from metrics.periods import Calendar, resolve
 from metrics.rendering import render_sql
 
 DEFAULT_PERIOD = "this_quarter"
+__all__ = ["GRAINS", "MetricEngine"]
+# Buckets a time breakdown may have: a few years by day in one GROUP BY, fewer when each bucket
+# is a query of its own (a trailing-window metric).
+MAX_BUCKETS = 1500
+MAX_BUCKET_QUERIES = 120
 
 
 @dataclass
@@ -56,61 +72,166 @@ class MetricEngine:
                             suggestions)
 
     def plan(self, metric_id: str, period: str | Period | None = None,
-             by: Sequence[str] = (), where: Mapping[str, str] | None = None,
-             audience: Audience = PUBLIC) -> Plan:
-        """Check every part of a request against the definition and the warehouse."""
+             by: Sequence[str] = (), where: Mapping[str, str | Sequence[str]] | None = None,
+             audience: Audience = PUBLIC, compare: str | Period | None = None) -> Plan:
+        """Check every part of a request against the definition and the warehouse.
+
+        `by` takes dimensions and at most one time grain (GRAINS); a filter with several
+        values keeps any of them; `compare` is a period to compare the value with.
+        """
         metric = self.find(metric_id)
         self._check_audience(metric, audience)
-        for dim in [*by, *(where or {})]:
-            if dim not in metric.dimensions:
-                allowed = ", ".join(metric.dimensions) or "none"
-                raise BadRequest(f"{metric.id} cannot be broken down or filtered by '{dim}'; "
-                                 f"allowed dimensions: {allowed}")
-        if len(set(by)) != len(by):
-            raise BadRequest("each dimension can be asked for once in --by")
-        canonical = {dim: self._canonical(metric, dim, value)
-                     for dim, value in (where or {}).items()}
-        resolved = None
+        by, where = tuple(by), where or {}
+        grains = tuple(key for key in by if key in GRAINS)
+        self._check_breakdown(metric, by, grains, where, compare is not None)
+        kept = {dim: self._canonical_values(metric, dim, values) for dim, values in where.items()}
+        cal = self.calendar()
+        resolved = compared = None
         if self.catalog.periodic(metric):
             resolved = period if isinstance(period, Period) else resolve(
-                period or DEFAULT_PERIOD, self.calendar())
-        return Plan(metric=metric, period=resolved, by=tuple(by), where=canonical)
+                period or DEFAULT_PERIOD, cal, metric.forward_looking)
+            if compare is not None:
+                compared = compare if isinstance(compare, Period) else resolve(
+                    compare, cal, metric.forward_looking)
+        plan = Plan(metric=metric, period=resolved,
+                    by=(*grains, *(key for key in by if key not in GRAINS)), where=kept,
+                    compare=compared, fiscal_start=cal.fiscal_start)
+        if plan.grain:
+            self._check_buckets(plan)
+        return plan
 
-    def run(self, plan: Plan) -> MetricResult:
-        """The value, the breakdown rows, the target and the SQL, for a checked plan."""
+    def _check_breakdown(self, metric: Metric, by: tuple[str, ...], grains: tuple[str, ...],
+                         where: Mapping[str, object], comparing: bool) -> None:
+        """Dimensions the metric allows, each once, at most one time grain, and time only for
+        a metric computed for a period."""
+        periodic = self.catalog.periodic(metric)
+        for dim in [*(key for key in by if key not in GRAINS), *where]:
+            if dim not in metric.dimensions:
+                allowed = ", ".join(metric.dimensions) or "none"
+                time = f"; or by one of {', '.join(GRAINS)}" if periodic else ""
+                raise BadRequest(f"{metric.id} cannot be broken down or filtered by '{dim}'; "
+                                 f"allowed dimensions: {allowed}{time}")
+        if len(set(by)) != len(by):
+            raise BadRequest("each dimension can be asked for once in --by")
+        if len(grains) > 1:
+            raise BadRequest(f"break down by one time grain at a time, not {' and '.join(grains)}")
+        if not periodic and (grains or comparing):
+            asked = f"broken down by {grains[0]}" if grains else "compared with another period"
+            raise BadRequest(f"{metric.id} is computed over all data as of now, not for a "
+                             f"period, so it cannot be {asked}")
+
+    def _check_buckets(self, plan: Plan) -> None:
+        """A breakdown by time stays readable, and bucket-by-bucket metrics stay quick."""
+        count = len(bucket_starts(plan.period, plan.grain, plan.fiscal_start))
+        one_query = grain_compiles(self.catalog, plan.metric)
+        limit = MAX_BUCKETS if one_query else MAX_BUCKET_QUERIES
+        if count > limit:
+            why = "" if one_query else (f"; {plan.metric.name} is computed one {plan.grain} "
+                                        "at a time")
+            raise BadRequest(f"{plan.period.label} by {plan.grain} is {count:,} {plan.grain}s"
+                             f"{why}; ask for at most {limit:,}, or for a longer grain")
+
+    def run(self, plan: Plan, with_sql: bool = True) -> MetricResult:
+        """The value, the breakdown rows, the target and the SQL, for a checked plan.
+
+        `with_sql=False` leaves the SQL text empty: pretty-printing it costs more than the query
+        and loads sqlglot, which a value shown beside a definition never needs.
+        """
         metric = plan.metric
-        total_plan = Plan(metric=metric, period=plan.period, where=plan.where)
-        value = self._run_plan(total_plan)[0][-1]
-        rows: list[MetricRow] = []
-        if plan.by:
-            for row in self._run_plan(plan):
-                dims = {d: (None if v is None else str(v)) for d, v in zip(plan.by, row,
-                                                                           strict=False)}
-                rows.append(MetricRow(dimensions=dims, value=_float(row[-1]),
-                                      formatted=self._format(metric, _float(row[-1]))))
-        value = _float(value)
+        adds_up = additive(self.catalog, metric)
+        raw = self._breakdown(plan) if plan.by else []
+        if plan.by and adds_up:
+            # The buckets or groups add up to the whole: no second scan for the total.
+            value = _added(raw, metric)
+        else:
+            value = _float(self._run_plan(self._total(plan, plan.period))[0][-1])
+        comparison = self._comparison(plan, value) if plan.compare else None
         return MetricResult(
             metric=metric.id, name=metric.name, value=value, formatted=self._format(metric, value),
             format=metric.format, period=plan.period, dimensions=plan.by,
-            filters=dict(plan.where), rows=tuple(rows),
+            filters=dict(plan.where), rows=self._rows(plan, raw),
             target=target_status(metric.target, value, plan.period, metric.format, metric.unit,
-                                 self.currency),
-            sql=self.sql(plan), demo=self.demo,
+                                 self.currency, today=self.calendar().today,
+                                 additive=adds_up),
+            sql=self.sql(plan) if with_sql else "", demo=self.demo,
+            interpretation=interpretation(plan), comparison=comparison, grain=plan.grain,
         )
+
+    @staticmethod
+    def _total(plan: Plan, period: Period | None) -> Plan:
+        return Plan(metric=plan.metric, period=period, where=plan.where,
+                    fiscal_start=plan.fiscal_start, as_of=plan.as_of)
+
+    def _breakdown(self, plan: Plan) -> list[Sequence]:
+        """Rows of (keys..., value); by a grain whose windows do not compile, bucket by bucket."""
+        if not plan.grain or grain_compiles(self.catalog, plan.metric):
+            return self._run_plan(plan)
+        rows: list[Sequence] = []
+        for start, part in self._bucket_plans(plan):
+            rows += [(start, *row) for row in self._run_plan(part)]
+        return rows
+
+    def _bucket_plans(self, plan: Plan) -> list[tuple[dt.date, Plan]]:
+        cal = self.calendar()
+        dims = plan.by[1:]
+        return [(start, Plan(metric=plan.metric, by=dims, where=plan.where,
+                             fiscal_start=plan.fiscal_start, as_of=plan.as_of,
+                             period=bucket_period(start, plan.grain, plan.period, cal)))
+                for start in bucket_starts(plan.period, plan.grain, plan.fiscal_start)]
+
+    def _rows(self, plan: Plan, raw: list[Sequence]) -> tuple[MetricRow, ...]:
+        """Breakdown rows; by a grain, every bucket in time order, an empty one included."""
+        def row(keys: Sequence, value: object) -> MetricRow:
+            dims = {d: (None if v is None else str(v)) for d, v in zip(plan.by, keys,
+                                                                       strict=True)}
+            number = _float(value)
+            return MetricRow(dimensions=dims, value=number,
+                             formatted=self._format(plan.metric, number))
+
+        if not plan.grain:
+            return tuple(row(r[:-1], r[-1]) for r in raw)
+        found = {(str(r[0]), *r[1:-1]): r[-1] for r in raw}
+        others = sorted({key[1:] for key in found}, key=lambda k: [(v is None, str(v))
+                                                                    for v in k])
+        empty = _empty(plan.metric)
+        return tuple(row((start, *other), found.get((start, *other), empty))
+                     for start in map(str, bucket_starts(plan.period, plan.grain,
+                                                          plan.fiscal_start))
+                     for other in (others if len(plan.by) > 1 else [()]))
+
+    def _comparison(self, plan: Plan, value: float | None) -> Comparison:
+        metric = plan.metric
+        other = _float(self._run_plan(self._total(plan, plan.compare))[0][-1])
+        change, change_text = change_between(value, other, metric.format)
+        return Comparison(period=plan.compare, value=other, formatted=self._format(metric, other),
+                          change=change, change_formatted=change_text)
 
     def sql(self, plan: Plan, dialect: str | None = None) -> str:
         """The governed SQL of a plan, readable, for the warehouse's dialect or another."""
         dialect = dialect or self.warehouse.dialect.name
+        if plan.grain and not grain_compiles(self.catalog, plan.metric):
+            _, last = self._bucket_plans(plan)[-1]
+            return (f"-- {plan.metric.id} by {plan.grain}: one query per {plan.grain}; "
+                    f"this one is for {last.period.label}\n" + self.sql(last, dialect))
         return self._remember(("sql", dialect, *self._key(plan)), lambda: render_sql(
             self._statement(plan), dialect, self.warehouse))
 
     def _statement(self, plan: Plan) -> sa.Select:
+        plan = self._dated(plan)
         return self._remember(("statement", *self._key(plan)),
                               lambda: compile_metric(self.catalog, plan))
 
     def _key(self, plan: Plan) -> tuple:
         return (id(self.catalog), plan.metric.id, plan.period, plan.by,
-                tuple(sorted(plan.where.items())))
+                tuple(sorted(plan.where.items())), plan.fiscal_start, self._dated(plan).as_of)
+
+    def _dated(self, plan: Plan) -> Plan:
+        """The plan with the moment of asking, for a metric whose snapshot depends on it."""
+        snapshots = self._remember(("snapshots", id(self.catalog), plan.metric.id),
+                                   lambda: takes_snapshots(self.catalog, plan.metric))
+        if plan.as_of is not None or not snapshots:
+            return plan
+        return dataclasses.replace(plan, as_of=moment_of_asking(self.calendar().today))
 
     def _remember(self, key: tuple, make: Callable[[], Any]) -> Any:
         """Compiling and pretty-printing cost more than a small query; both depend only on
@@ -152,6 +273,14 @@ class MetricEngine:
                              "ask there, or ask its owner "
                              f"({metric.owner}) for access. Its definition is public: "
                              f"`ssot define {metric.glossary}`.")
+
+    def _canonical_values(self, metric: Metric, dim: str,
+                          values: str | Sequence[str]) -> tuple[str, ...]:
+        """The stored spelling of each asked value, each once, in the order asked."""
+        values = (values,) if isinstance(values, str) else tuple(values)
+        if not values:
+            raise BadRequest(f"give at least one {dim} to filter by")
+        return tuple(dict.fromkeys(self._canonical(metric, dim, v) for v in values))
 
     def _canonical(self, metric: Metric, dim: str, value: str) -> str:
         """The warehouse's spelling of a filter value, matched case-insensitively."""
@@ -229,3 +358,19 @@ def _unavailable(cause: BaseException) -> WarehouseUnavailable:
 
 def _float(value: object) -> float | None:
     return None if value is None else float(value)
+
+
+def _added(rows: list[Sequence], metric: Metric) -> float | None:
+    """The whole of an additive metric from its parts; no rows: 0 for a count, else unknown."""
+    values = [float(row[-1]) for row in rows if row[-1] is not None]
+    if values:
+        return sum(values)
+    return 0.0 if metric.measure.agg == "count" else None
+
+
+def _empty(metric: Metric) -> float | None:
+    """The value of a bucket with no rows: nothing counted or summed is 0, anything else
+    (an average, a ratio) is undefined."""
+    if metric.type == "simple" and metric.measure.agg in ("count", "count_distinct", "sum"):
+        return 0.0
+    return None

@@ -160,6 +160,154 @@ SELECT SUM(CASE WHEN o.amount IS NOT NULL AND o.close_date IS NOT NULL
        COUNT(*) AS d
 FROM opportunities o"""
 
+# ---- deals won, quota attainment, billing and data health: written from the issue's meanings ----
+# A snapshot ("MRR at the end of the period") is taken when the period ends or, if that is
+# later, at the moment of asking (`now`); "at the start" means running at the end of the day
+# before the period's first day.
+
+OWNED_OPPORTUNITY_DIMS = {**OPPORTUNITY_DIMS, "owner": "u.name"}
+OWNED_QUOTA_DIMS = {**QUOTA_DIMS, "owner": "u.name"}
+ACCOUNT_DIMS = {"segment": "a.segment", "region": "a.region"}
+SOURCE_SYSTEM_DIMS = {"source_system": "f.source_system"}
+SYNC_DIMS = {"source_system": "r.source_system", "target_system": "r.target_system"}
+MA_DIMS = {"source": "c.source"}
+
+DEALS_WON = """
+SELECT {keys} COUNT(*) AS v
+FROM opportunities o LEFT JOIN users u ON u.user_id = o.owner_id
+WHERE o.is_won = TRUE AND o.close_date >= :start AND o.close_date < :end {filters}
+{group}"""
+
+OWNED_BOOKINGS = """
+SELECT {keys} SUM(o.amount) AS v
+FROM opportunities o LEFT JOIN users u ON u.user_id = o.owner_id
+WHERE o.is_won = TRUE AND o.close_date >= :start AND o.close_date < :end {filters}
+{group}"""
+
+# :end is the last day of the snapshot: a line runs that day if it started by then and ends
+# (its end_date is the first day it no longer runs) after it.
+MRR_ON_DAY = """
+SELECT {keys} SUM(s.mrr) AS v
+FROM subscriptions s LEFT JOIN accounts a ON a.account_id = s.account_id
+WHERE s.start_date <= :end AND (s.end_date IS NULL OR s.end_date > :end) {filters}
+{group}"""
+
+# Per account, MRR running at the end of the day before :start and on the day :end.
+RETENTION = """
+SELECT {keys} SUM(c.start_mrr) AS start_mrr, SUM(c.end_mrr) AS end_mrr,
+       SUM(CASE WHEN c.end_mrr < c.start_mrr THEN c.end_mrr ELSE c.start_mrr END) AS kept,
+       SUM(CASE WHEN c.end_mrr = 0 THEN 1 ELSE 0 END) AS lost, COUNT(*) AS customers
+FROM (SELECT s.account_id,
+             SUM(CASE WHEN s.start_date < :start
+                       AND (s.end_date IS NULL OR s.end_date >= :start)
+                      THEN s.mrr ELSE 0 END) AS start_mrr,
+             SUM(CASE WHEN s.start_date <= :end AND (s.end_date IS NULL OR s.end_date > :end)
+                      THEN s.mrr ELSE 0 END) AS end_mrr
+      FROM subscriptions s GROUP BY s.account_id) c
+LEFT JOIN accounts a ON a.account_id = c.account_id
+WHERE c.start_mrr > 0 {filters}
+{group}"""
+
+# :end is the instant measured at.
+FRESHNESS = """
+SELECT {keys} MAX(f.hours) AS v
+FROM (SELECT r.source_system,
+             (EXTRACT(EPOCH FROM CAST(:end AS TIMESTAMP)) - EXTRACT(EPOCH FROM MAX(r.finished_at)))
+                 / 3600.0 AS hours
+      FROM sync_runs r
+      WHERE r.target_system = 'data_warehouse' AND r.status = 'success'
+        AND r.finished_at <= :end
+      GROUP BY r.source_system) f
+WHERE 1 = 1 {filters}
+{group}"""
+
+SYNC_ERRORS = """
+SELECT {keys} SUM(r.records_failed) AS n, SUM(r.records_sent) AS d
+FROM sync_runs r
+WHERE r.started_at >= :start AND r.started_at < :end {filters}
+{group}"""
+
+MATCHED = """
+SELECT {keys} COUNT(m.ma_contact_id) AS n, COUNT(*) AS d
+FROM ma_contacts c
+LEFT JOIN (SELECT DISTINCT i.ma_contact_id
+           FROM identity_map i JOIN contacts k ON k.contact_id = i.crm_contact_id
+           WHERE i.status = 'confirmed') m ON m.ma_contact_id = c.ma_contact_id
+WHERE c.created_at >= :start AND c.created_at < :end {filters}
+{group}"""
+
+# The stage guide: nothing may follow Closed Won; after Closed Lost only an open stage, entered
+# within 90 days (a reopening).
+STAGE_RULES = """
+SELECT {keys} SUM(CASE WHEN b.opportunity_id IS NULL THEN 1 ELSE 0 END) AS n, COUNT(*) AS d
+FROM opportunities o
+LEFT JOIN (SELECT DISTINCT h.opportunity_id
+           FROM (SELECT opportunity_id, stage, entered_at,
+                        LAG(stage) OVER (PARTITION BY opportunity_id ORDER BY stage_order)
+                            AS before_stage,
+                        LAG(entered_at) OVER (PARTITION BY opportunity_id ORDER BY stage_order)
+                            AS before_at
+                 FROM opportunity_stage_history) h
+           WHERE h.before_stage = 'Closed Won'
+              OR (h.before_stage = 'Closed Lost'
+                  AND (h.stage IN ('Closed Won', 'Closed Lost')
+                       OR h.entered_at > h.before_at + INTERVAL '90 days'))) b
+  ON b.opportunity_id = o.opportunity_id
+WHERE 1 = 1 {filters}
+{group}"""
+
+NEW_METRIC_DIMS = {
+    "deals_won": OWNED_OPPORTUNITY_DIMS, "quota_attainment": OWNED_QUOTA_DIMS,
+    **dict.fromkeys(["mrr", "arr", "net_revenue_retention", "gross_revenue_retention",
+                     "churn_rate"], ACCOUNT_DIMS),
+    "freshness": SOURCE_SYSTEM_DIMS, "sync_error_rate": SYNC_DIMS, "match_rate": MA_DIMS,
+    "stage_consistency_rate": OPPORTUNITY_DIMS,
+}
+
+
+def _snapshot(end: dt.date, now: dt.datetime | None) -> tuple[dt.date, dt.datetime]:
+    """The last day a period's end snapshot covers, and the instant it is taken at."""
+    period_end = dt.datetime(end.year, end.month, end.day)
+    at = period_end if now is None or now >= period_end else now
+    midnight = dt.datetime(at.year, at.month, at.day)
+    last_day = at.date() - dt.timedelta(days=1) if at == midnight else at.date()
+    return last_day, at
+
+
+def _new_metric(q: _Query, metric: str, start: dt.date, end: dt.date,
+                now: dt.datetime | None) -> Values:
+    last_day, at = _snapshot(end, now)
+    snapshot = metric in ("mrr", "arr", "net_revenue_retention", "gross_revenue_retention",
+                          "churn_rate", "freshness")
+    if snapshot and last_day < start:  # the period has not started: there is no snapshot yet
+        return {}
+    if metric == "deals_won":
+        return q.one(DEALS_WON, OWNED_OPPORTUNITY_DIMS, start, end)
+    if metric == "quota_attainment":
+        quota = (q.one(QUOTA, OWNED_QUOTA_DIMS, start, end) if q.by or q.where
+                 else q.one(QUOTA_ALL, NO_DIMS, start, end))
+        return _combine([q.one(OWNED_BOOKINGS, OWNED_OPPORTUNITY_DIMS, start, end), quota], _div)
+    if metric in ("mrr", "arr"):
+        months = 12 if metric == "arr" else 1
+        return {k: None if v is None else v * months
+                for k, v in q.one(MRR_ON_DAY, ACCOUNT_DIMS, start, last_day).items()}
+    if metric in ("net_revenue_retention", "gross_revenue_retention", "churn_rate"):
+        rows = q.rows(RETENTION, ACCOUNT_DIMS, start, last_day)
+        pick = {"net_revenue_retention": lambda r: _div(r[1], r[0]),
+                "gross_revenue_retention": lambda r: _div(r[2], r[0]),
+                "churn_rate": lambda r: _div(r[3], r[4])}[metric]
+        return {k: pick(r) for k, r in rows.items()}
+    if metric == "freshness":
+        return q.one(FRESHNESS, SOURCE_SYSTEM_DIMS, start, at)
+    if metric == "sync_error_rate":
+        return q.ratio(SYNC_ERRORS, SYNC_DIMS, start, end)
+    if metric == "match_rate":
+        return q.ratio(MATCHED, MA_DIMS, start, end)
+    if metric == "stage_consistency_rate":
+        return q.ratio(STAGE_RULES, OPPORTUNITY_DIMS, start, end)
+    raise ValueError(f"no reference for metric {metric!r}")
+
+
 # Which dimensions each metric may be broken down or filtered by.
 ALLOWED_DIMS = {
     **dict.fromkeys(
@@ -172,6 +320,7 @@ ALLOWED_DIMS = {
     "pipeline_coverage": QUOTA_DIMS,
     **dict.fromkeys(["cac", "ltv_cac_ratio", "duplicate_rate", "opportunity_completeness"],
                     NO_DIMS),
+    **NEW_METRIC_DIMS,
 }
 REFERENCE_METRICS = sorted(ALLOWED_DIMS)
 
@@ -190,9 +339,14 @@ class _Query:
         """{group tuple: measure values}; the group is () without a breakdown."""
         keys = "".join(f"{dims[d]} AS k{i}, " for i, d in enumerate(self.by))
         group = f"GROUP BY {', '.join(dims[d] for d in self.by)}" if self.by else ""
-        filters = "".join(f" AND {dims[d]} = :w{i}" for i, d in enumerate(self.where))
+        # A filter is one value or several (any of them: IN).
+        where = {d: (v,) if isinstance(v, str) else tuple(v) for d, v in self.where.items()}
+        filters = "".join(
+            f" AND {dims[d]} IN ({', '.join(f':w{i}_{j}' for j in range(len(vs)))})"
+            for i, (d, vs) in enumerate(where.items()))
         params: dict[str, object] = {"start": start, "end": end}
-        params.update({f"w{i}": v for i, v in enumerate(self.where.values())})
+        params.update({f"w{i}_{j}": v for i, vs in enumerate(where.values())
+                       for j, v in enumerate(vs)})
         statement = template.format(keys=keys, filters=filters, group=group)
         used = {k: v for k, v in params.items() if f":{k}" in statement}
         out = {}
@@ -307,13 +461,16 @@ def reference_value(
     start: dt.date,
     end: dt.date,
     by: str | Sequence[str] | None = None,
-    where: dict[str, str] | None = None,
+    where: dict[str, str | Sequence[str]] | None = None,
     previous_start: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> float | Values | None:
     """The metric over [start, end): a float/None, or {group: value} when `by` is given.
 
     `previous_start`: where the period before this one starts, for growth (default: the same
-    number of days before `start`).
+    number of days before `start`). `now`: the moment of asking; snapshots (MRR, retention,
+    freshness) are taken at the end of the period or now, whichever comes first (default: at
+    the end of the period).
     """
     if metric_id not in ALLOWED_DIMS:
         raise ValueError(f"no reference for metric {metric_id!r}")
@@ -322,7 +479,9 @@ def reference_value(
     unknown = [d for d in (*dims, *where) if d not in ALLOWED_DIMS[metric_id]]
     if unknown:
         raise ValueError(f"{metric_id} has no dimension {unknown[0]!r}")
-    values = _compute(_Query(conn, dims, where), metric_id, start, end, previous_start)
+    query = _Query(conn, dims, where)
+    values = (_new_metric(query, metric_id, start, end, now) if metric_id in NEW_METRIC_DIMS
+              else _compute(query, metric_id, start, end, previous_start))
     if not dims:
         return values.get((), None)
     if isinstance(by, str):

@@ -12,6 +12,13 @@ response_url, so tests can hand the bot response_urls from `standin.response_url
 
 A successful chat.postMessage adds the message to its channel, and conversations.history
 serves each channel's messages (newest first, with their metadata when asked for it).
+
+Files go up as Slack's upload v2 flow has them: files.getUploadURLExternal hands out a URL on
+the stand-in (its calls are recorded as method `upload`), the bytes are POSTed there, and
+files.completeUploadExternal shares them, adding an `Upload` to `standin.uploads`:
+
+    standin.fail("upload", times=1)                     # the bytes are refused once
+    [upload] = standin.wait_for_uploads(1)             # filename, content, channel, thread_ts
 """
 
 from __future__ import annotations
@@ -65,6 +72,19 @@ class Call:
         return _decoded(self.body.get(name))
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file shared by files.completeUploadExternal: what was sent, and where it went."""
+
+    file_id: str
+    filename: str
+    title: str | None
+    alt_txt: str | None
+    content: bytes
+    channel: str | None
+    thread_ts: str | None
+
+
 class SlackStandIn:
     """The Web API on a free loopback port, served from a background thread."""
 
@@ -77,11 +97,14 @@ class SlackStandIn:
         # channel id -> the error chat.postMessage and conversations.history get there
         self.channel_errors: dict[str, str] = {}
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)  # posted, oldest first
+        self.uploads: list[Upload] = []  # shared files, oldest first
+        self._files: dict[str, dict[str, Any]] = {}  # file id -> its upload so far
         self._stopping = threading.Event()
         self.calls: list[Call] = []
         self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
+        self._file_ids = itertools.count(1)
         self._connections = itertools.count(1)
         self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -139,10 +162,19 @@ class SlackStandIn:
                                  f"methods seen: {seen}")
         return found
 
+    def wait_for_uploads(self, count: int = 1, timeout: float = 30.0) -> list[Upload]:
+        """Block until `count` files were shared; fails the test on timeout."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self.uploads) >= count, timeout):
+                raise AssertionError(f"expected {count} upload(s), got {len(self.uploads)}; "
+                                     f"methods seen: {sorted({c.method for c in self.calls})}")
+            return list(self.uploads)
+
     def clear(self) -> None:
-        """Forget recorded calls and pending scripts."""
+        """Forget recorded calls, shared files and pending scripts."""
         with self._changed:
             self.calls.clear()
+            self.uploads.clear()
             self._scripts.clear()
 
     def _answer(self, method: str, path: str, body: dict, headers: dict,
@@ -151,10 +183,16 @@ class SlackStandIn:
             queue = self._scripts.get(method)
             reply = queue.popleft() if queue else Reply()
             if reply.body is None:
-                reply = Reply(reply.status, self._default_body(method, body), reply.headers,
-                              reply.delay_s, reply.drop)
+                default = self._default_body(method, body)
+                status = 404 if method == "upload" and not default["ok"] else reply.status
+                reply = Reply(status, default, reply.headers, reply.delay_s, reply.drop)
             if method == "chat.postMessage" and reply.status == 200 and reply.body.get("ok"):
                 self._post(body, reply.body)
+            if method == "upload" and reply.status == 200 and reply.body.get("ok"):
+                self._files[body["file_id"]]["content"] = body["content"]
+            if (method == "files.completeUploadExternal" and reply.status == 200
+                    and reply.body.get("ok")):
+                self._share(body)
             self.calls.append(Call(method, path, body, headers, reply.status,
                                    connection=connection))
             self._changed.notify_all()
@@ -167,6 +205,35 @@ class SlackStandIn:
             if body.get(name) is not None:
                 message[name] = _decoded(body[name])
         self.messages[body.get("channel", "")].append(message)
+
+    def _upload_url(self, body: dict) -> dict[str, Any]:
+        if not body.get("filename") or not str(body.get("length") or "").isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._file_ids):08d}"
+        self._files[file_id] = {"filename": body["filename"], "alt_txt": body.get("alt_txt"),
+                                "length": int(body["length"]), "content": None}
+        return {"ok": True, "file_id": file_id, "upload_url": f"{self.base_url}/upload/{file_id}"}
+
+    def _completion(self, body: dict) -> dict[str, Any]:
+        files = _decoded(body.get("files")) or []
+        known = [self._files.get(f.get("id")) for f in files]
+        if not files or any(f is None or f["content"] is None for f in known):
+            return {"ok": False, "error": "file_not_found"}  # never asked for, or not sent
+        if any(len(f["content"]) != f["length"] for f in known):
+            return {"ok": False, "error": "file_upload_size_mismatch"}
+        refused = self.channel_errors.get(body.get("channel_id", ""))
+        if refused:
+            return {"ok": False, "error": refused}
+        return {"ok": True, "files": [
+            {"id": f["id"], "name": k["filename"], "title": f.get("title") or k["filename"]}
+            for f, k in zip(files, known, strict=True)]}
+
+    def _share(self, body: dict) -> None:
+        for shared in _decoded(body["files"]):
+            known = self._files[shared["id"]]
+            self.uploads.append(Upload(shared["id"], known["filename"], shared.get("title"),
+                                       known["alt_txt"], known["content"],
+                                       body.get("channel_id"), body.get("thread_ts")))
 
     def _history(self, body: dict) -> dict[str, Any]:
         oldest, latest = float(body.get("oldest") or 0), float(body.get("latest") or "inf")
@@ -189,6 +256,12 @@ class SlackStandIn:
             return {"ok": False, "error": refused}
         if method == "conversations.history":
             return self._history(body)
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(body)
+        if method == "files.completeUploadExternal":
+            return self._completion(body)
+        if method == "upload" and body.get("file_id") not in self._files:
+            return {"ok": False, "error": "file_not_found"}
         if method in ("chat.postMessage", "chat.postEphemeral"):
             # Now, as Slack's are: a bot looks its messages up by time (`oldest`).
             ts = f"{int(time.time())}.{next(self._ts):06d}"
@@ -240,8 +313,12 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?", 1)[0]
             api = path.startswith("/api/")
             method = path.removeprefix("/api/") if api else path.strip("/")
-            reply = standin._answer(method, path, _parse(raw, headers), headers,
-                                    self.connection_number)
+            if path.startswith("/upload/"):  # a file's bytes, sent as they are
+                method, body = "upload", {"file_id": path.removeprefix("/upload/"),
+                                          "content": raw}
+            else:
+                body = _parse(raw, headers)
+            reply = standin._answer(method, path, body, headers, self.connection_number)
             if reply.delay_s:
                 standin._stopping.wait(reply.delay_s)
             if reply.drop:

@@ -51,6 +51,18 @@ CONTRACT = {
     "quotas": {"owner_id": None, "period_start": "DATE", "period_end": "DATE",
                "amount": "DECIMAL(18,2)"},
     "spend": {"month": "DATE", "team": "VARCHAR", "amount": "DECIMAL(18,2)"},
+    # Billing, marketing automation, identity resolution and the sync log.
+    "subscriptions": {"subscription_id": None, "account_id": None, "opportunity_id": None,
+                      "start_date": "DATE", "end_date": "DATE", "mrr": "DECIMAL(18,2)"},
+    "ma_contacts": {"ma_contact_id": None, "email": "VARCHAR", "source": "VARCHAR",
+                    "created_at": "TIMESTAMP"},
+    "identity_map": {"ma_contact_id": None, "crm_contact_id": None, "status": "VARCHAR",
+                     "matched_at": "TIMESTAMP"},
+    "source_systems": {"source_system": "VARCHAR", "name": "VARCHAR",
+                       "load_every_minutes": "INTEGER"},
+    "sync_runs": {"sync_run_id": None, "source_system": "VARCHAR", "target_system": "VARCHAR",
+                  "started_at": "TIMESTAMP", "finished_at": "TIMESTAMP", "status": "VARCHAR",
+                  "records_sent": None, "records_failed": None},
 }
 KEY_TYPES = {"BIGINT", "INTEGER", "VARCHAR"}
 
@@ -85,7 +97,8 @@ def test_same_request_same_data_other_seed_other_data(tmp_path):
     generate(other, scale=3000, seed=6, as_of=AS_OF)
     assert checksums(first) == checksums(again)
     differs = {t for t, value in checksums(other).items() if value != checksums(first)[t]}
-    assert {"accounts", "contacts", "opportunities", "leads", "touches"} <= differs
+    assert {"accounts", "contacts", "opportunities", "leads", "touches", "subscriptions",
+            "ma_contacts", "sync_runs"} <= differs
 
 
 def test_contract_tables_and_types(conn):

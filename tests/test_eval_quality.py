@@ -39,3 +39,16 @@ def test_hybrid_meets_its_floor(reports):
     _, project, _ = reports
     assert project.na_recall >= 0.90 and project.na_precision >= 0.90
     assert project.accuracy >= ACCURACY_FLOOR
+
+
+# Two-term, yes/no, stage-change and section-level questions: measured 0.966 (146 in scope),
+# so losing three of them fails here. A pair counts only with both terms, a section only quoted.
+GROUP_FLOOR = 0.95
+
+
+def test_questions_as_people_ask_them_meet_their_floor_above_both_baselines(reports):
+    _, project, baselines = reports
+    accuracy, in_scope = project.by_group["how_people_ask"]
+    assert in_scope >= 120 and accuracy >= GROUP_FLOOR
+    for base in baselines:
+        assert accuracy > base.by_group["how_people_ask"][0], base.mode

@@ -1,4 +1,5 @@
-"""Once the ONNX export exists, answering processes start without torch or transformers.
+"""Once the ONNX export exists, answering processes start without torch or transformers,
+and without matplotlib until a chart is drawn.
 
 Each command runs in its own process through a wrapper that, as the process ends, prints
 which heavy packages it imported: a start that pays for torch takes ten seconds, not one.
@@ -18,7 +19,7 @@ from tests.conftest import AS_OF, ROOT
 from tests.serving_support import free_port, wait_healthy
 from tests.slack_requests import SlackSender
 
-HEAVY = ("torch", "transformers", "sentence_transformers")
+HEAVY = ("torch", "transformers", "sentence_transformers", "matplotlib")
 SECRET = "lean-test-secret"
 # Runs `ssot ARGS` and, at exit (also after Ctrl-C ends a server), reports the heavy imports.
 WRAPPER = f"""

@@ -21,6 +21,9 @@ REQUIRED = {
     "pipeline_coverage", "pipeline_velocity", "revenue_growth_rate", "cac", "clv",
     "ltv_cac_ratio", "marketing_originated_revenue", "marketing_influenced_revenue",
     "lead_handoff_sla_attainment", "duplicate_rate", "opportunity_completeness",
+    "deals_won", "quota_attainment", "mrr", "arr", "net_revenue_retention",
+    "gross_revenue_retention", "churn_rate", "match_rate", "freshness", "sync_error_rate",
+    "stage_consistency_rate",
 }
 
 

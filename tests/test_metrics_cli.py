@@ -31,7 +31,8 @@ def test_metric_json_has_the_documented_shape(env):
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     assert set(data) == {"metric", "value", "formatted", "period", "rows", "target", "sql",
-                         "demo"}
+                         "demo", "interpretation", "comparison"}
+    assert data["interpretation"] == "Pipeline coverage · Q4 2026 (Oct 1 – Dec 31)"
     assert data["demo"] is False  # a configured warehouse
     assert data["period"] == {"start": "2026-10-01", "end": "2027-01-01"}
     assert data["formatted"].endswith("×") and data["value"] > 0

@@ -4,22 +4,22 @@ same demo warehouse, on DuckDB and on the real PostgreSQL service."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from metrics.audience import Audience
 from metrics.catalog import load_catalog
 from metrics.engine import MetricEngine
 from metrics.periods import Calendar, resolve
 from metrics.warehouse import open_warehouse
+from tests.warehouse_support import close, postgres_warehouse
 
 from conftest import AS_OF, ROOT
 from reference_metrics import REFERENCE_METRICS, reference_value
 
 FINANCE = Audience(groups=frozenset({"finance"}))
+# The engine's moment of asking when its calendar is fixed to AS_OF: the end of that day.
+ASKED = dt.datetime.combine(AS_OF + dt.timedelta(days=1), dt.time())
 PERIODS = ["this_quarter", "last_quarter", "2026-05", "ytd", "2025-01-01..2025-12-31"]
 # Where the period before each one starts, written out by hand: a month, quarter or year is
 # compared with the one before it; anything else with as many days just before.
@@ -49,25 +49,8 @@ def engine(request, warehouse_url, tmp_path_factory):
     if request.param == "duckdb":
         yield _engine(warehouse_url)
         return
-    base = os.environ.get("TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("TEST_POSTGRES_URL is not set; PostgreSQL checks run in CI")
-    from metrics.demo_data import generate
-
-    schema = f"wh_{uuid.uuid4().hex[:10]}"
-    url = f"{base}?options=-csearch_path%3D{schema}"
-    generate(url, scale=5_000, seed=7, as_of=AS_OF)
-    yield _engine(url)
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
-
-
-def _close(a: float | None, b: float | None) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return a == pytest.approx(b, rel=1e-9, abs=1e-9)
+    with postgres_warehouse(scale=5_000, seed=7, as_of=AS_OF) as url:
+        yield _engine(url)
 
 
 def test_every_required_metric_has_a_reference():
@@ -83,8 +66,8 @@ def test_each_metric_matches_its_hand_written_sql(engine, period):
         for metric in engine.catalog:
             result = engine.run(engine.plan(metric.id, period, audience=FINANCE))
             expected = reference_value(conn, metric.id, window.start, window.end,
-                                       previous_start=PREVIOUS[period])
-            if not _close(result.value, expected):
+                                       previous_start=PREVIOUS[period], now=ASKED)
+            if not close(result.value, expected):
                 wrong.append((metric.id, result.value, expected))
     assert wrong == []
 
@@ -103,7 +86,7 @@ def test_growth_compares_with_the_period_before_of_the_same_grain(engine, period
         before = reference_value(conn, "bookings", *previous)
         growth = reference_value(conn, "revenue_growth_rate", window.start, window.end,
                                  previous_start=previous[0])
-    assert _close(result.value, now / before - 1) and _close(result.value, growth)
+    assert close(result.value, now / before - 1) and close(result.value, growth)
 
 
 @pytest.mark.parametrize(("metric", "by", "where"), BREAKDOWNS,
@@ -118,11 +101,11 @@ def test_breakdowns_and_filters_match_hand_written_sql(engine, metric, by, where
                                    where=plan.where, previous_start=before)
         total = reference_value(conn, metric, window.start, window.end, where=plan.where,
                                 previous_start=before)
-    assert _close(result.value, total)
+    assert close(result.value, total)
     if by:
         got = {row.dimensions[by]: row.value for row in result.rows}
         assert got.keys() == expected.keys()
-        assert all(_close(got[k], expected[k]) for k in got), (got, expected)
+        assert all(close(got[k], expected[k]) for k in got), (got, expected)
         assert len(got) >= 2
 
 

@@ -76,11 +76,11 @@ def mql_changed(docs: Path) -> None:
 def test_first_sync_is_a_silent_baseline_and_a_second_writes_nothing(sqlite_store, docs):
     sqlite_store.subscribe("C1", "all")
     first = sync(sqlite_store, docs, METRICS, notify_channel="CNOTIFY")
-    assert first.baseline and len(first.changes) == first.definitions == 74
+    assert first.baseline and len(first.changes) == first.definitions == 88
     assert first.queued == 0 and outbox(sqlite_store) == []
     again = sync(sqlite_store, docs, METRICS, notify_channel="CNOTIFY")
     assert (again.baseline, again.changes, again.queued) == (False, [], 0)
-    assert rows(sqlite_store, schema.versions) == 74
+    assert rows(sqlite_store, schema.versions) == 88
 
 
 def test_an_edit_queues_one_notification_per_matching_channel(store, docs):
@@ -157,7 +157,7 @@ def test_sync_then_notify_commands_post_once_to_each_subscribed_channel(docs, tm
     env = {**os.environ, "COLUMNS": "200", "DATABASE_URL": f"sqlite:///{tmp_path}/ssot.db",
            "SSOT_GLOSSARY_DIR": str(docs), "SLACK_API_BASE_URL": slack_api.api_url,
            "SLACK_BOT_TOKEN": "xoxb-test", "SSOT_DOCS_BASE_URL": "https://git.example/glossary"}
-    assert "baseline: recorded 74 definitions" in ssot(env, "sync").stdout
+    assert "baseline: recorded 88 definitions" in ssot(env, "sync").stdout
     for channel, target in [("CMQL", "MQLs"), ("CLIFE", "lifecycle"), ("CPIPE", "pipeline")]:
         assert ssot(env, "subscribe", channel, target).returncode == 0
     mql_changed(docs)
@@ -304,7 +304,7 @@ def test_two_instances_syncing_at_once_record_and_queue_each_change_once(backend
                 thread.join()
             return reports
 
-        assert sorted(len(r.changes) for r in race()) == [0, 74]  # one baseline, not two
+        assert sorted(len(r.changes) for r in race()) == [0, 88]  # one baseline, not two
         mql_changed(docs)
         assert sorted(r.queued for r in race()) == [0, 2]
         assert [v.version for v in store.history("mql")] == ["3.0", "3.1"]

@@ -108,3 +108,50 @@ def test_everyday_words_are_not_periods(question):
 def test_a_bare_quarter_not_yet_started_is_last_years():
     period = resolve("Q3", Calendar(dt.date(2026, 5, 10)))
     assert (period.start, period.end) == (D(2025, 7, 1), D(2025, 10, 1))
+
+
+@pytest.mark.parametrize(("spec", "start", "end"), [
+    ("from Jan 1 to Mar 31", D(2026, 1, 1), D(2026, 4, 1)),
+    ("Jan 1 to Mar 31", D(2026, 1, 1), D(2026, 4, 1)),
+    ("between March and May", D(2026, 3, 1), D(2026, 6, 1)),
+    ("from Nov 1 to Jan 31", D(2026, 11, 1), D(2027, 2, 1)),  # the end follows the start
+    ("from December 2025 to February", D(2025, 12, 1), D(2026, 3, 1)),
+    ("1 jan to 31 mar 2025", D(2025, 1, 1), D(2025, 4, 1)),
+    ("from 2026-01-01 to 2026-03-31", D(2026, 1, 1), D(2026, 4, 1)),
+    ("from Q1 to Q2", D(2026, 1, 1), D(2026, 7, 1)),
+    ("from Jan 1 to today", D(2026, 1, 1), D(2026, 11, 16)),
+    ("since June", D(2026, 6, 1), D(2026, 11, 16)),
+    ("2026-01-05", D(2026, 1, 5), D(2026, 1, 6)),
+    ("next 90 days", D(2026, 11, 15), D(2027, 2, 13)),
+    ("last 2 years", D(2024, 11, 16), D(2026, 11, 16)),
+    ("mtd", D(2026, 11, 1), D(2026, 11, 16)),
+])
+def test_ranges_and_spans_written_out(spec, start, end):
+    period = resolve(spec, TODAY)
+    assert (period.start, period.end) == (start, end)
+
+
+@pytest.mark.parametrize(("spec", "start"), [
+    ("Q1", D(2027, 1, 1)), ("Q4", D(2026, 10, 1)),  # Q4 has not ended: it is still the one
+    ("H1", D(2027, 1, 1)), ("October", D(2027, 10, 1)), ("November", D(2026, 11, 1)),
+])
+def test_forward_looking_metrics_read_a_bare_quarter_or_month_as_the_next_one(spec, start):
+    assert resolve(spec, TODAY, forward=True).start == start
+    assert resolve(spec, TODAY).start <= TODAY.today
+
+
+def test_a_range_that_ends_before_it_starts_or_names_no_day_is_refused():
+    with pytest.raises(BadRequest, match="does not exist"):
+        resolve("from Feb 30 to Mar 3", TODAY)
+    with pytest.raises(BadRequest, match="starts after today"):
+        resolve("since 2027-01-01", TODAY)
+
+
+def test_the_period_before_and_the_year_before_keep_the_grain():
+    cal = TODAY
+    assert cal.before(resolve("Q2 2026", cal)).label == "Q1 2026"
+    assert cal.before(resolve("March 2026", cal)).label == "February 2026"
+    assert cal.before(resolve("this week", cal)).label == "week of Nov 2, 2026"
+    custom = cal.before(resolve("2026-01-01..2026-03-31", cal))  # the same number of days
+    assert (custom.start, custom.end) == (D(2025, 10, 3), D(2026, 1, 1))
+    assert cal.year_before(resolve("Q3 2026", cal)).label == "Q3 2025"

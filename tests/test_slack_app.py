@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import time
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from bot.slack.asked import Asked
 from bot.slack.serving import http_server, serve_in_thread
 from bot.state.store import StateStore
 from bot.state.sync import sync
+from metrics import charts
 from tests.conftest import GLOSSARY, ROOT
 from tests.serving_support import wait_until
 from tests.slack_requests import SlackSender, message_event
@@ -371,3 +373,58 @@ def test_button_values_survive_long_questions():
     value = asked.encode()
     assert len(value) <= 2000 and Asked.decode(value).answer_id == "mql"
     assert Asked.decode("not json") is None
+
+
+def ask_by_month(running: Running, ts: str, *, channel: str = "C0GENERAL",
+                 user: str = "U0ALICE", metric: str = "bookings") -> None:
+    running.slack.event({"type": "app_mention", "user": user, "channel": channel, "ts": ts,
+                         "text": f"<@UBOT> {metric} by month this year"})
+
+
+def test_a_by_month_answer_has_its_chart_uploaded_into_its_thread(running, metric_engine):
+    ts = "1700000600.000100"
+    ask_by_month(running, ts)
+    [upload] = running.api.wait_for_uploads(1)
+    [answer] = running.api.calls_to("chat.postMessage")
+    expected = metric_engine.run(metric_engine.plan("bookings", "this_year", ["month"]))
+    assert answer.body["thread_ts"] == ts
+    assert expected.interpretation.startswith("Bookings · 2026")
+    assert expected.interpretation in texts(answer)
+    assert (upload.channel, upload.thread_ts) == ("C0GENERAL", ts)
+    assert upload.filename == "bookings-by-month.png" and upload.title == expected.interpretation
+    # The chart of exactly the numbers in the reply, posted after the reply.
+    assert upload.content == charts.draw(expected) and len(upload.content) < 100_000
+    methods = [c.method for c in running.api.calls]
+    assert methods.index("chat.postMessage") < methods.index("files.getUploadURLExternal")
+
+
+@pytest.mark.parametrize(("step", "reply", "logged"), [
+    ("files.getUploadURLExternal", Reply(200, {"ok": False, "error": "missing_scope"}),
+     "missing_scope (the app needs the files:write scope)"),
+    ("upload", Reply(500, {"ok": False, "error": "internal_error"}), "500"),
+])
+def test_a_chart_that_cannot_be_uploaded_leaves_the_reply_standing(running, caplog, step,
+                                                                   reply, logged):
+    running.api.script(step, reply)
+    ts = "1700000700.000100"
+    with caplog.at_level(logging.WARNING, logger="bot.slack.charts"):
+        ask_by_month(running, ts)
+        wait_until(lambda: any("chart of bookings was not uploaded" in r.getMessage()
+                               for r in caplog.records))
+    [answer] = settle(running.api, "chat.postMessage", 1)  # the reply, and no apology after it
+    assert answer.body["thread_ts"] == ts and "Bookings · 2026" in texts(answer)
+    assert running.api.uploads == []
+    assert any(logged in r.getMessage() for r in caplog.records)
+
+
+def test_a_restricted_by_month_answer_given_privately_gets_no_chart(running):
+    running.api.channels.update({"C0FIN": "finance", "C0GENERAL": "general"})
+    running.api.user_groups["finance"] = ["U0FINN"]
+    ask_by_month(running, "1700000800.000100", user="U0FINN", metric="cac")
+    [private] = running.api.wait_for("chat.postEphemeral")
+    assert "Customer acquisition cost (CAC)" in texts(private)
+    ask_by_month(running, "1700000800.000200", channel="C0FIN", metric="cac")  # its channel
+    [shared] = settle(running.api, "files.completeUploadExternal", 1)
+    assert (shared.value("channel_id"), shared.value("thread_ts")) == ("C0FIN",
+                                                                       "1700000800.000200")
+    assert [u.channel for u in running.api.uploads] == ["C0FIN"]

@@ -27,7 +27,7 @@ def test_manifest_matches_the_listeners(name):
     assert {"app_mention", "message.im", "app_home_opened"} <= events
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mentions:read", "chat:write", "commands", "im:history", "channels:read",
-            "usergroups:read"} <= scopes
+            "usergroups:read", "files:write"} <= scopes
     assert settings["interactivity"]["is_enabled"] is True
     socket = settings["socket_mode_enabled"]
     assert socket is (name == "manifest.socket-mode.yml")

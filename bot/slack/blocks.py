@@ -16,10 +16,11 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.slack.asked import Asked
-from knowledge.answer import DEMO, Answer, MetricResult
+from knowledge.answer import DEMO, Answer, MetricResult, section_heading
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
+MAX_FIELD = 2000
 MAX_HEADER = 150
 MAX_BUTTON = 75
 MAX_ROWS = 40
@@ -40,6 +41,8 @@ def answer_blocks(answer: Answer, asked: Asked, *, shareable: bool = False) -> l
         blocks = _no_answer(answer)
     elif answer.kind == "metric":
         blocks = _metric(answer, asked)
+    elif answer.kind == "comparison":
+        blocks = _comparison(answer)
     else:
         blocks = _definition(answer)
     asked = asked.model_copy(update={"answer_id": answer_id(answer)})
@@ -57,8 +60,13 @@ def answer_text(answer: Answer) -> str:
     if answer.kind == "no_answer":
         return answer.message or "No governed answer."
     if answer.kind == "metric" and answer.result:
+        if answer.result.interpretation:
+            return f"{answer.result.interpretation}: {answer.result.formatted}"[:MAX_SECTION]
         period = f" ({answer.result.period.label})" if answer.result.period else ""
         return f"{answer.result.name}{period}: {answer.result.formatted}"
+    if answer.kind == "comparison":
+        sides = "\n".join(f"{s.name}: {s.definition or ''}" for s in answer.compared)
+        return sides[:MAX_SECTION]
     return f"{answer.name}: {answer.definition or ''}"[:MAX_SECTION]
 
 
@@ -109,8 +117,8 @@ def markdown_to_mrkdwn(text: str) -> str:
 def _definition(answer: Answer) -> list[Block]:
     url = answer.source.url if answer.source else None
     title = answer.name or answer.id or "Answer"
-    if answer.kind == "guide" and answer.section:
-        title = f"{title} › {answer.section}"
+    if answer.section:  # a guide's section, or the part of a term that answers
+        title = f"{title} › {section_heading(answer.section)}"
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_short(title, MAX_HEADER)))]
     if answer.notice:
         blocks.append(_section(f":warning: *{escape(answer.notice)}*"))
@@ -122,7 +130,7 @@ def _definition(answer: Answer) -> list[Block]:
         blocks.append(SectionBlock(text=PlainTextObject(text=cut(body, MAX_SECTION, None),
                                                         emoji=False)))
     if answer.detail:
-        heading = f"*{escape(answer.section or '')}*\n"
+        heading = f"*{escape(section_heading(answer.section))}*\n"
         blocks.append(_section(heading + cut(markdown_to_mrkdwn(answer.detail),
                                              MAX_SECTION - len(heading), url)))
     if answer.result is not None:
@@ -131,6 +139,37 @@ def _definition(answer: Answer) -> list[Block]:
     buttons = _related_buttons(answer)
     if buttons:
         blocks.append(ActionsBlock(block_id="related", elements=buttons))
+    return blocks
+
+
+def _comparison(answer: Answer) -> list[Block]:
+    """Two definitions in two columns (a section's fields), then the lines relating them."""
+    sides = answer.compared
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_short(answer.name or "",
+                                                                        MAX_HEADER)))]
+    for side in sides:
+        if side.notice:
+            blocks.append(_section(f":warning: *{escape(side.name or '')}:* "
+                                   f"{escape(side.notice)}"))
+    # Fields lay out two to a row: names, then the definitions quoted verbatim (plain text,
+    # so nothing is reformatted), then where each is governed.
+    fields = [MarkdownTextObject(text=_short(f"*{escape(s.name or '')}*", MAX_FIELD))
+              for s in sides]
+    fields += [PlainTextObject(text=cut(s.definition or "", MAX_FIELD, None), emoji=False)
+               for s in sides]
+    blocks.append(SectionBlock(fields=fields))
+    blocks.append(SectionBlock(fields=[MarkdownTextObject(text=_short(_provenance(s), MAX_FIELD))
+                                       for s in sides]))
+    if answer.relations:
+        blocks.append(_section("*How they relate*"))
+    for relation in answer.relations:
+        where = f"{relation.name} › {relation.section}" if relation.section else relation.name
+        url = relation.source.url
+        source = f"<{url}|{escape(where)}>" if url else escape(where)
+        quote = cut(markdown_to_mrkdwn(relation.text), MAX_SECTION - len(source) - 8, url)
+        blocks.append(_section(f"{quote}\n_{source}_"))
+    blocks.append(ActionsBlock(block_id="related", elements=[
+        _button(s.name or s.id or "", f"{RELATED}_{i}", s.id or "") for i, s in enumerate(sides)]))
     return blocks
 
 
@@ -161,13 +200,16 @@ def _metric(answer: Answer, asked: Asked) -> list[Block]:
     if result is None:  # a metric request that failed: the message says why
         return _no_answer(answer)
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_short(result.name, MAX_HEADER)))]
+    if result.interpretation:
+        blocks.append(_context(f"_{escape(result.interpretation)}_"))
     headline = f"*{escape(result.formatted)}*"
     if result.period:
         headline += f"   {escape(result.period.label)} ({result.period.start} to "
         headline += f"{result.period.end} exclusive)"
+    if result.comparison:
+        headline += "\n" + _comparison_line(result)
     if result.filters:
-        headline += "\nWhere " + ", ".join(f"{escape(k)} = {escape(v)}"
-                                           for k, v in result.filters.items())
+        headline += "\nWhere " + escape(_filters(result.filters))
     if result.target:
         headline += "\n" + _target_line(result)
     if result.demo:
@@ -198,9 +240,25 @@ def value_line(result: MetricResult) -> str:
 def _target_line(result: MetricResult) -> str:
     target = result.target
     word = "at least" if target.direction == "at_least" else "at most"
-    status = {True: ":white_check_mark: on target", False: ":x: off target",
-              None: "no target status"}[target.met]
-    return f"Target {word} {escape(target.formatted)}: {status}"
+    # The engine's text already starts with "at least"; a hand-made one may not.
+    shown = target.formatted if target.formatted.startswith(word) else f"{word} {target.formatted}"
+    if target.on_track is not None:  # a period still going on: measured against the pace
+        status = ":white_check_mark: on track" if target.on_track else ":x: off track"
+    else:
+        status = {True: ":white_check_mark: on target", False: ":x: off target",
+                  None: "no target status"}[target.met]
+    return f"Target {escape(shown)}: {status}"
+
+
+def _comparison_line(result: MetricResult) -> str:
+    other = result.comparison
+    return (f"vs {escape(other.period.label)} ({other.period.start} to {other.period.end} "
+            f"exclusive): {escape(other.formatted)}, change *{escape(other.change_formatted)}*")
+
+
+def _filters(filters: dict[str, tuple[str, ...]]) -> str:
+    return ", ".join(f"{d} = {v[0]}" if len(v) == 1 else f"{d} in {', '.join(v)}"
+                     for d, v in filters.items())
 
 
 def _table(result: MetricResult) -> str:

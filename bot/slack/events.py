@@ -6,6 +6,7 @@ from slack_bolt import App, BoltContext, Say
 from slack_sdk import WebClient
 
 from bot.slack.background import Background, acked
+from bot.slack.charts import post_chart
 from bot.slack.conversation import Threaded, answer_mention, answer_message
 from bot.slack.once import first_to_answer
 from bot.slack.replies import Replies
@@ -27,6 +28,8 @@ def register(app: App, replies: Replies, background: Background) -> None:
         if threaded.thread_ts:  # after posting, off this thread: a locked store delays nobody
             replies.recorder.record(replies.store.mark_thread, event["channel"],
                                     threaded.thread_ts)
+        post_chart(client, threaded.reply, event["channel"], threaded.thread_ts,
+                   getattr(replies.services.metrics, "currency", "USD"))
 
     def on_mention(event: dict, say: Say, client: WebClient, context: BoltContext) -> None:
         post(answer_mention(replies, event), event, say, client, context)

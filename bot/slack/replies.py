@@ -69,8 +69,10 @@ class Reply:
 
     @property
     def confident(self) -> bool:
-        """A governed definition or guide: the only answers posted without being asked."""
-        return self.answer is not None and self.answer.kind in ("definition", "guide")
+        """Governed text (a definition, two side by side, a guide): the only answers posted
+        without being asked."""
+        return self.answer is not None and self.answer.kind in ("definition", "comparison",
+                                                                "guide")
 
     def as_kwargs(self) -> dict:
         return {"text": self.text, "blocks": [b.to_dict() for b in self.blocks]}
