@@ -105,6 +105,6 @@ class CurrentValues:
                     log.debug("no values for %s.%s: %s", metric.id, dim, exc)
 
     def _compute(self, plan: Plan, audience: Audience) -> MetricResult:
-        result = self.engine.run(plan)
+        result = self.engine.run(plan, with_sql=False)  # shown as a value, never as SQL
         self._entries[plan.metric.id] = _Entry(plan.period, result, time.monotonic(), audience)
         return result

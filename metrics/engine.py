@@ -76,8 +76,12 @@ class MetricEngine:
                 period or DEFAULT_PERIOD, self.calendar())
         return Plan(metric=metric, period=resolved, by=tuple(by), where=canonical)
 
-    def run(self, plan: Plan) -> MetricResult:
-        """The value, the breakdown rows, the target and the SQL, for a checked plan."""
+    def run(self, plan: Plan, with_sql: bool = True) -> MetricResult:
+        """The value, the breakdown rows, the target and the SQL, for a checked plan.
+
+        `with_sql=False` leaves the SQL text empty: pretty-printing it costs more than the query
+        and loads sqlglot, which a value shown beside a definition never needs.
+        """
         metric = plan.metric
         total_plan = Plan(metric=metric, period=plan.period, where=plan.where)
         value = self._run_plan(total_plan)[0][-1]
@@ -95,7 +99,7 @@ class MetricEngine:
             filters=dict(plan.where), rows=tuple(rows),
             target=target_status(metric.target, value, plan.period, metric.format, metric.unit,
                                  self.currency),
-            sql=self.sql(plan), demo=self.demo,
+            sql=self.sql(plan) if with_sql else "", demo=self.demo,
         )
 
     def sql(self, plan: Plan, dialect: str | None = None) -> str:
