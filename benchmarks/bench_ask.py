@@ -150,7 +150,9 @@ def serve_memory(cache: Path, qs: list[str]) -> tuple[float, float, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env.update(SSOT_CACHE_DIR=str(cache), SLACK_BOT_TOKEN="xoxb-bench",
                SLACK_SIGNING_SECRET="bench", SLACK_API_BASE_URL=api.api_url,
-               DATABASE_URL=f"sqlite:///{cache / 'state.db'}", PYTHONPATH=str(ROOT))
+               PYTHONPATH=str(ROOT),
+               # A fresh state store: a kept one has already claimed these event ids.
+               DATABASE_URL=f"sqlite:///{tempfile.mkdtemp(prefix='ssot-bench-')}/state.db")
     ssot = str(Path(sys.executable).parent / "ssot")
     start = time.perf_counter()
     server = subprocess.Popen([ssot, "serve", "--http", "--host", "127.0.0.1", "--port",

@@ -1,21 +1,18 @@
-"""The search indexes over chunks: dense (FAISS inner product) and lexical (BM25)."""
+"""The search indexes over chunks: dense (exact inner product) and lexical (BM25)."""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
-import faiss
 import numpy as np
 
 from knowledge.cache import EmbeddingCache, discard
 from knowledge.chunking import Chunk
+from knowledge.dense import DenseIndex
 from knowledge.embedding import Embedder
 from knowledge.lexical import STEMMER, LexicalBuilder, tokenize
 
@@ -44,7 +41,7 @@ class BuildStats:
 class SearchIndex:
     """Dense and lexical indexes over the same chunk list, positions aligned."""
 
-    def __init__(self, chunks: list[Chunk], dense: faiss.Index, lexical: bm25s.BM25,
+    def __init__(self, chunks: list[Chunk], dense: DenseIndex, lexical: bm25s.BM25,
                  stats: BuildStats) -> None:
         self.chunks = chunks
         self.dense = dense
@@ -53,10 +50,6 @@ class SearchIndex:
         self._positions: dict[str, list[int]] = {}
         for position, chunk in enumerate(chunks):
             self._positions.setdefault(chunk.doc_id, []).append(position)
-        self._matrix: np.ndarray | None = None
-        # One question is one small matrix-vector product: spreading it over OpenMP threads
-        # costs more than it saves (3.2 ms against 1.2 ms for 20,000 chunks on two cores).
-        faiss.omp_set_num_threads(1)
 
     @classmethod
     def build(cls, chunks: list[Chunk], embedder: Embedder, cache_dir: Path | None,
@@ -73,9 +66,7 @@ class SearchIndex:
         return cls(chunks, dense, memo.lexical.build(digests, [c.text for c in chunks]), stats)
 
     def search_dense(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        k = min(k, len(self.chunks))
-        scores, ids = self.dense.search(vector.reshape(1, -1), k)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        return self.dense.search(vector, k)
 
     def positions(self, doc_id: str) -> list[int]:
         """Chunk positions of one document."""
@@ -83,9 +74,7 @@ class SearchIndex:
 
     def vectors(self, positions: list[int]) -> np.ndarray:
         """Stored embeddings of the chunks at `positions`."""
-        if self._matrix is None:
-            self._matrix = self.dense.reconstruct_n(0, self.dense.ntotal)
-        return self._matrix[positions]
+        return self.dense.matrix[positions]
 
     def knows(self, word: str) -> bool:
         """Whether any chunk uses this word (compared by stem, as BM25 sees it)."""
@@ -111,10 +100,9 @@ def _cached_dense(cache_dir: Path | None, corpus: str, embedder: Embedder, n: in
     if not path.exists():
         return None, None
     try:
-        index = faiss.read_index(str(path))
-    except RuntimeError as exc:  # empty, cut short or overwritten
-        # faiss prefixes its C++ function and source line, which say nothing about the file.
-        discard(path, re.sub(r"^Error in .*? at \S+:\d+: ", "", str(exc).strip()) or "unreadable")
+        index = DenseIndex.read(path)
+    except ValueError as exc:  # empty, cut short or overwritten
+        discard(path, str(exc))
         return None, None
     if index.ntotal != n or index.d != embedder.dimension:
         # Its name promises these chunks and this model: anything else is damage.
@@ -147,8 +135,7 @@ def _build_dense(chunks, digests, embedder, cache_dir, corpus, on_embed, memo: I
         lookup.update((d, v) for d, v in zip(digests, cache.get(digests), strict=True))
     matrix = np.stack([lookup[d] for d in digests]).astype(np.float32) if digests else \
         np.zeros((0, embedder.dimension), dtype=np.float32)
-    index = faiss.IndexFlatIP(embedder.dimension)
-    index.add(matrix)
+    index = DenseIndex(matrix)
     if cache_dir is not None:
         _write_index(index, _index_path(cache_dir, embedder, corpus))
     stats = BuildStats(chunks=len(chunks), embedded=len(missing), reused=len(chunks) - len(missing))
@@ -157,14 +144,13 @@ def _build_dense(chunks, digests, embedder, cache_dir, corpus, on_embed, memo: I
 
 def _index_path(cache_dir: Path, embedder: Embedder, corpus: str) -> Path:
     model = hashlib.sha256(embedder.model_id.encode()).hexdigest()[:16]
-    return cache_dir / f"faiss-{model}-{corpus}.index"
+    return cache_dir / f"vectors-{model}-{corpus}.npy"
 
 
-def _write_index(index: faiss.Index, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for old in path.parent.glob(path.name.rsplit("-", 1)[0] + "-*.index"):
+def _write_index(index: DenseIndex, path: Path) -> None:
+    for old in path.parent.glob(path.name.rsplit("-", 1)[0] + "-*.npy"):
         old.unlink(missing_ok=True)  # one index per model: older corpora are never read again
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".index.tmp")
-    os.close(fd)
-    faiss.write_index(index, tmp)
-    os.replace(tmp, path)
+    # Earlier releases kept a FAISS file per corpus; nothing reads it any more.
+    for old in path.parent.glob("faiss-*.index"):
+        old.unlink(missing_ok=True)
+    index.write(path)

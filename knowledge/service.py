@@ -32,7 +32,7 @@ from knowledge.two_terms import (
     two_phrases,
 )
 
-if TYPE_CHECKING:  # imported when the index is first built: FAISS and BM25 cost 0.2 s to load
+if TYPE_CHECKING:  # imported when the index is first built: BM25 (with scipy) costs 0.1 s to load
     from knowledge.index import IndexMemo, SearchIndex
     from knowledge.retrieval import Candidate, Mode, Ranking, Retriever
 
