@@ -83,14 +83,19 @@ class Services:
             self.current_values.forget()  # values of the old definitions
         return Reloaded(True, [], True)
 
-    def ask(self, question: str, audience: Audience = PUBLIC) -> Answer:
-        """A definition, a guide, a metric, or no answer (raises InvalidQuestion)."""
+    def ask(self, question: str, audience: Audience = PUBLIC, *, with_sql: bool = True
+            ) -> Answer:
+        """A definition, a guide, a metric, or no answer (raises InvalidQuestion).
+
+        `with_sql=False`: a metric answer carries no SQL text, for a surface that shows it only
+        when asked (pretty-printing it costs more than the query).
+        """
         question = clean_question(question)
         parsed = None
         try:
             parsed = self._parse(question, force=False, audience=audience)
             if parsed is not None:
-                return self._metric_answer(question, parsed, audience)
+                return self._metric_answer(question, parsed, audience, with_sql)
         except WarehouseUnavailable as exc:
             if parsed is None:
                 return Answer(kind="no_answer", question=question, message=str(exc))
@@ -108,7 +113,8 @@ class Services:
         """The governed definition of a term id or alias (raises `UnknownTerm`)."""
         return self._with_current_value(self.knowledge.define(term), audience)
 
-    def metric(self, request: str, audience: Audience = PUBLIC) -> Answer:
+    def metric(self, request: str, audience: Audience = PUBLIC, *, with_sql: bool = True
+               ) -> Answer:
         """`ID-or-question [period] [by DIM] [where DIM=VALUE]`; problems become a no_answer."""
         if self.metrics is None:
             return Answer(kind="no_answer", question=request,
@@ -121,7 +127,7 @@ class Services:
                 self.metrics.find(request.split()[0])  # raises, with the closest metrics
                 raise UnknownMetric(f"no governed metric in '{request}'; `ssot metrics` lists "
                                     "them")
-            return self._metric_answer(request, parsed, audience)
+            return self._metric_answer(request, parsed, audience, with_sql)
         except InvalidQuestion as exc:
             return Answer(kind="no_answer", question="", message=str(exc))
         except WarehouseUnavailable as exc:
@@ -165,11 +171,12 @@ class Services:
             engine.plan(exc.metric, audience=audience)  # raises Restricted outside its audience
             raise
 
-    def _metric_answer(self, question: str, parsed: MetricQuestion, audience: Audience) -> Answer:
+    def _metric_answer(self, question: str, parsed: MetricQuestion, audience: Audience,
+                       with_sql: bool = True) -> Answer:
         engine = self.metrics
         plan = engine.plan(parsed.metric, parsed.period, parsed.by, parsed.where, audience,
                            compare=parsed.compare)
-        result = engine.run(plan)
+        result = engine.run(plan, with_sql=with_sql)
         metric = plan.metric
         term = self.knowledge.glossary.terms.get(metric.glossary)
         return Answer(

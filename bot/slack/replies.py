@@ -120,7 +120,7 @@ class Replies:
         """A question in plain words."""
         asked = Asked(via="ask", text=text)
         try:
-            answer = self.services.ask(text, self.audience(where))
+            answer = self.services.ask(text, self.audience(where), with_sql=False)
         except UserFacingError as exc:
             return message(str(exc))
         return self._reply(answer, asked, where, shareable)
@@ -162,7 +162,7 @@ class Replies:
             return message("Usage: `/metric ID-or-question [period] [by DIM] [where DIM=VALUE]`,"
                            " e.g. `/metric pipeline coverage this quarter by segment`.")
         try:
-            answer = self.services.metric(text, self.audience(where))
+            answer = self.services.metric(text, self.audience(where), with_sql=False)
         except UserFacingError as exc:
             return message(str(exc))
         return self._reply(answer, Asked(via="metric", text=text), where, shareable)
@@ -176,9 +176,13 @@ class Replies:
     @never_silent
     def sql(self, asked: Asked, where: Where) -> Reply:
         """The SQL behind a metric answer."""
-        answer = self.metric(asked.text, where, shareable=False).answer
-        if answer is None or answer.result is None:
-            return message("That metric cannot be computed right now, so there is no SQL to show.")
+        try:
+            answer = self.services.metric(asked.text, self.audience(where))
+        except UserFacingError as exc:
+            return message(str(exc))
+        if answer.result is None:
+            return message(answer.message or "That metric cannot be computed right now, so "
+                           "there is no SQL to show.")
         return Reply(text=answer.result.sql, blocks=blocks.sql_blocks(answer.result))
 
     @never_silent
@@ -215,7 +219,7 @@ class Replies:
         try:
             if not self.store.autoanswer(where.channel):
                 return None
-            answer = self.services.ask(text, self.conversation(where))
+            answer = self.services.ask(text, self.conversation(where), with_sql=False)
             reply = self._reply(answer, Asked(via="ask", text=text), where, False, record=False)
         except UserFacingError:
             return None
