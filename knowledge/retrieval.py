@@ -123,6 +123,13 @@ class Retriever:
         for alias, doc_id in glossary.aliases.items():
             stems.setdefault(_stems(alias), set()).add(doc_id)
         self._alias_stems = {k: next(iter(ids)) for k, ids in stems.items() if len(ids) == 1}
+        # An alias's first words ("marketing qualified"), where only one document has them.
+        heads: dict[str, set[str]] = {}
+        for alias, doc_id in glossary.aliases.items():
+            parts = alias.split()
+            for n in range(2, len(parts)):
+                heads.setdefault(" ".join(parts[:n]), set()).add(doc_id)
+        self._alias_heads = {k: next(iter(ids)) for k, ids in heads.items() if len(ids) == 1}
         self._names: dict[str, frozenset[str]] = {}
 
     def rank(self, question: str, mode: Mode = "hybrid") -> Ranking:
@@ -161,10 +168,16 @@ class Retriever:
         return Ranking(sorted(cands.values(), key=lambda c: -c.score), vector=vector,
                        text=question, lexical=lexical)
 
-    def best_section(self, doc_id: str, vector: np.ndarray | None) -> str | None:
-        """The body section of a document closest to the question, for quoting."""
+    def best_section(self, doc_id: str, vector: np.ndarray | None,
+                     question: str = "") -> str | None:
+        """The body section of a document closest to the question, for quoting; the one whose
+        title alone has a word of the question ("negotiation": "Stage 5 Negotiation: ..."),
+        when one has."""
         positions = [p for p in self.index.positions(doc_id)
                      if self.index.chunks[p].kind == "section"]
+        titled = self._titled(question, [self.index.chunks[p].section or "" for p in positions])
+        if titled is not None:
+            return titled
         if vector is None or not positions:
             return None
         sims = self.index.vectors(positions) @ vector
@@ -182,6 +195,36 @@ class Retriever:
         scores = [s + self.weights.lexical * ranking.lexical.get(p, 0.0)
                   for p, s in zip(positions, sims, strict=True)]
         return self.index.chunks[positions[int(np.argmax(scores))]].section
+
+    @staticmethod
+    def _titled(question: str, titles: list[str]) -> str | None:
+        """The one title naming a word of the question that no other title has."""
+        # By stem: "routed" is as much in "Routing MQLs" as in "a routed MQL", so in neither.
+        asked = {STEMMER.stemWord(w) for w in words(question) if w not in FRAME_WORDS}
+        if not asked or len(titles) < 2:
+            return None
+        stems = [{STEMMER.stemWord(w) for w in words(title)} for title in titles]
+        counts: dict[str, int] = {}
+        for title_stems in stems:
+            for w in title_stems:
+                counts[w] = counts.get(w, 0) + 1
+        named = [t for t, title_stems in zip(titles, stems, strict=True)
+                 if any(counts[w] == 1 for w in asked & title_stems)]
+        return named[0] if len(named) == 1 else None
+
+    def term_titled(self, title: str | None, question: str) -> str | None:
+        """The term a guide section is named after ("Match rate: target 95% or higher"), when
+        the question has no word of the rest of the title and asks no procedure."""
+        if not title or ":" not in title or PROCEDURAL.search(question):
+            return None
+        name, rest = title.split(":", 1)
+        doc_id, similarity = self.named(name)
+        if doc_id is None or similarity < 1.0:
+            return None
+        asked = {STEMMER.stemWord(w) for w in words(question) if w not in FRAME_WORDS}
+        if asked & {STEMMER.stemWord(w) for w in words(rest)}:
+            return None
+        return doc_id
 
     def says_more(self, ranking: Ranking, doc_id: str) -> bool:
         """Whether the question asks more than what a document is: it has words beyond its names.
@@ -230,10 +273,16 @@ class Retriever:
 
     def named(self, phrase: str) -> tuple[str | None, float]:
         """The document a phrase names on its own: an alias, exactly, in another form of its
-        words ("churned"), or a typo away."""
+        words ("churned"), or a typo away; or by an alias's first words alone ("counts as
+        marketing qualified"), when they are no other document's."""
         alias = subject(self.speller.correct(phrase))
         doc_id = self.glossary.aliases.get(alias) or self._alias_stems.get(_stems(alias))
-        return (doc_id, 1.0) if doc_id else self._match(alias)
+        if doc_id:
+            return doc_id, 1.0
+        doc_id, similarity = self._match(alias)
+        if doc_id is None and alias in self._alias_heads:
+            return self._alias_heads[alias], 1.0
+        return doc_id, similarity
 
     def _match(self, phrase: str) -> tuple[str | None, float]:
         doc_id = self.glossary.aliases.get(phrase)

@@ -197,7 +197,13 @@ class KnowledgeBase:
         section = chunk.section if chunk and chunk.doc_id == doc.id else None
         if isinstance(doc, Guide):
             if section is None:
-                section = snap.retriever.best_section(doc.id, ranking.vector)
+                section = snap.retriever.best_section(doc.id, ranking.vector, question)
+            term = snap.retriever.term_titled(section, question)
+            if term is not None and term in snap.glossary.terms:
+                # "What share of records get matched to an account" found the match rate
+                # section of a KPI guide, yet asks what match rate is, not its target.
+                return self.render(snap.glossary.terms[term], question=question,
+                                   score=top.confidence)
         elif asked_section(question):
             section = asked_section(question)
         elif stage:
