@@ -7,7 +7,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
+from bot.state import schema
 from bot.state.as_of import answer_as_of
 from bot.state.errors import NotRecorded
 from bot.state.store import StateStore
@@ -182,3 +184,15 @@ def test_a_term_and_its_metric_keep_separate_histories(store, docs, tmp_path):
     assert store.resolve_target("marketing qualified lead") == "mql"
     assert store.resolve_target("ALL") == "all"
     assert store.resolve_target("nothing like it") is None
+
+
+def test_claims_older_than_a_day_are_dropped_and_recent_ones_still_refuse(store):
+    assert store.claim_event("EvOld") is True and store.claim_event("EvNew") is True
+    two_days_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    t = schema.processed_events
+    with store.transaction() as conn:
+        conn.execute(update(t).where(t.c.event_id == "EvOld").values(at=two_days_ago))
+
+    assert store.forget_claims(dt.timedelta(days=1)) == 1
+    assert store.claim_event("EvNew") is False  # a redelivery of a recent event: still refused
+    assert store.claim_event("EvOld") is True  # the old claim is gone

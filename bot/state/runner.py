@@ -6,6 +6,7 @@ running app answers with the definition it announces.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 
@@ -22,6 +23,9 @@ from bot.state.store import StateStore
 from bot.state.sync import sync
 
 log = logging.getLogger(__name__)
+# Slack retries an event three times within minutes and refuses signed requests older than
+# five: a claim kept a day guards every redelivery with room to spare.
+CLAIMS_KEPT = dt.timedelta(days=1)
 
 
 def run_once(settings: Settings, store: StateStore, client: WebClient,
@@ -58,6 +62,10 @@ def run_once(settings: Settings, store: StateStore, client: WebClient,
                         delivery.pending)
     except SQLAlchemyError as exc:
         log.warning("delivery failed, will retry: %s", exc)
+    try:
+        store.forget_claims(CLAIMS_KEPT)
+    except SQLAlchemyError as exc:
+        log.warning("could not drop old event claims, will retry: %s", exc)
 
 
 def start_background(settings: Settings, store: StateStore, client: WebClient,

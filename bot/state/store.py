@@ -271,6 +271,14 @@ class StateStore:
         return self._insert_once(schema.processed_events, event_id=event_id, at=utcnow())
 
     @_retried
+    def forget_claims(self, older_than: dt.timedelta) -> int:
+        """Drop event claims older than `older_than`; how many. Slack redelivers an event for
+        minutes, not days, so an old claim only makes the table grow."""
+        t = schema.processed_events
+        with self.transaction() as conn:
+            return conn.execute(delete(t).where(t.c.at < utcnow() - older_than)).rowcount
+
+    @_retried
     def mark_thread(self, channel: str, thread_ts: str) -> None:
         """Remember a thread the bot answered in, so replies there are follow-ups."""
         self._insert_once(schema.bot_threads, channel=channel, thread_ts=thread_ts, at=utcnow())
