@@ -7,6 +7,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -16,6 +17,8 @@ from knowledge.errors import ContentError
 from knowledge.issues import Issue
 from knowledge.retrieval import Mode
 from knowledge.service import KnowledgeBase
+
+L = TypeVar("L", bound=BaseModel)
 
 
 class Labelled(BaseModel):
@@ -64,12 +67,17 @@ class Report:
 
 def read_questions(path: Path) -> list[Labelled]:
     """Parse a JSONL file; raises ContentError listing every bad line."""
+    return read_labelled(path, Labelled)
+
+
+def read_labelled(path: Path, model: type[L]) -> list[L]:
+    """One `model` a line of a JSONL file; raises ContentError listing every bad line."""
     items, issues = [], []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            items.append(Labelled.model_validate(json.loads(line)))
+            items.append(model.model_validate(json.loads(line)))
         except json.JSONDecodeError as exc:
             issues.append(Issue(path=str(path), line=number, field="-", message=f"not JSON: {exc}"))
         except ValidationError as exc:

@@ -10,16 +10,15 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from knowledge.frontmatter import key_lines
-from knowledge.issues import Issue, unreadable
+from knowledge.issues import Issue
 from knowledge.loading import relative
 from metrics.definitions import _DAYS_BETWEEN, Measure, Metric
 from metrics.errors import DefinitionError
 from metrics.model import CONDITIONS, DIMENSIONS, PERIOD_TABLES, TABLES
 from metrics.value_words import Words, check_value_words
+from metrics.yaml_files import Loader, read_mapping
 
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def metric_ids(directory: Path = DEFINITIONS_DIR) -> set[str]:
@@ -27,7 +26,7 @@ def metric_ids(directory: Path = DEFINITIONS_DIR) -> set[str]:
     ids = set()
     for path in sorted(directory.glob("*.yml")):
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
         except (yaml.YAMLError, UnicodeDecodeError, OSError):
             continue
         if isinstance(data, dict) and isinstance(data.get("id"), str):
@@ -113,22 +112,9 @@ def load_catalog(directory: Path, terms: Mapping[str, object] | None = None) -> 
 
 
 def _load_file(path: Path, shown: str) -> tuple[Metric | None, list[Issue]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
-    except UnicodeDecodeError:
-        return None, [Issue(path=shown, line=1, field="-", message="the file is not UTF-8 text")]
-    except OSError as exc:
-        return None, [unreadable(shown, exc)]
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        return None, [Issue(path=shown, line=mark.line + 1 if mark else 1, field="-",
-                            message=f"invalid YAML: {exc.problem or exc}")]
-    if not isinstance(data, dict):
-        return None, [Issue(path=shown, line=1, field="-",
-                            message="the file must be a mapping of fields")]
-    lines = key_lines(node, (), offset=1)
+    data, lines, issues = read_mapping(path, shown)
+    if data is None:
+        return None, issues
     top = {path[0]: line for path, line in lines.items() if len(path) == 1}
     dotted = {".".join(path): line for path, line in lines.items()}
     try:

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from knowledge.answer import Answer, Period
-from knowledge.errors import ContentError, InvalidQuestion
-from knowledge.issues import Issue
+from knowledge.errors import InvalidQuestion
+from knowledge.evaluation import read_labelled
 from metrics.engine import DEFAULT_PERIOD
 from metrics.periods import Calendar, resolve
 
@@ -127,21 +127,7 @@ def is_metric_file(path: Path) -> bool:
 
 def read_metric_questions(path: Path) -> list[MetricLabel]:
     """Parse the file; raises ContentError listing every bad line."""
-    items, issues = [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            items.append(MetricLabel.model_validate(json.loads(line)))
-        except json.JSONDecodeError as exc:
-            issues.append(Issue(path=str(path), line=number, field="-", message=f"not JSON: {exc}"))
-        except ValidationError as exc:
-            for err in exc.errors():
-                name = ".".join(map(str, err["loc"])) or "-"
-                issues.append(Issue(path=str(path), line=number, field=name, message=err["msg"]))
-    if issues:
-        raise ContentError(issues)
-    return items
+    return read_labelled(path, MetricLabel)
 
 
 def run(services: Services, labels: list[MetricLabel]) -> list[Outcome]:

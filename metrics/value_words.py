@@ -23,12 +23,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from knowledge.frontmatter import key_lines
-from knowledge.issues import Issue, unreadable
+from knowledge.issues import Issue
 from knowledge.loading import relative
 from metrics.model import DIMENSIONS
+from metrics.yaml_files import Loader, read_mapping
 
 WORDS_DIR = "dimensions"
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def spoken(text: str) -> str:
@@ -104,26 +104,14 @@ def dimension_names(words: dict[str, Words]) -> dict[str, str]:
 
 
 def _line(path: Path, key: str) -> int:
-    lines = key_lines(yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader), (), 1)
+    lines = key_lines(yaml.compose(path.read_text(encoding="utf-8"), Loader=Loader), (), 1)
     return lines.get((key,), 1)
 
 
 def _load(path: Path, shown: str) -> tuple[Words | None, list[Issue]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-        lines = key_lines(yaml.compose(text, Loader=_Loader), (), offset=1)
-        data = yaml.load(text, Loader=_Loader)
-    except UnicodeDecodeError:
-        return None, [Issue(path=shown, line=1, field="-", message="the file is not UTF-8 text")]
-    except OSError as exc:
-        return None, [unreadable(shown, exc)]
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        return None, [Issue(path=shown, line=mark.line + 1 if mark else 1, field="-",
-                            message=f"invalid YAML: {exc.problem or exc}")]
-    if not isinstance(data, dict):
-        return None, [Issue(path=shown, line=1, field="-",
-                            message="the file must be a mapping of fields")]
+    data, lines, issues = read_mapping(path, shown)
+    if data is None:
+        return None, issues
     try:
         words = Words.model_validate(dict(data, path=shown))
     except ValidationError as exc:
