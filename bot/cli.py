@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -217,14 +218,7 @@ def eval_(
         raise fail(f"no such file: {file}", 2)
     if is_metric_file(file):
         return _eval_metric_questions(file, misses)
-    try:
-        questions = read_questions(file)
-    except ContentError as exc:
-        for issue in exc.issues:
-            err.print(str(issue), markup=False)
-        raise fail(f"{len(exc.issues)} bad line(s) in {file}", 2) from None
-    if not questions:
-        raise fail(f"{file} has no questions", 2)
+    questions = _labels(file, read_questions)
     kb = _knowledge()
     reports = [score(run(kb, questions, "hybrid"), "hybrid (project)", kb.threshold)]
     for mode in ("bm25", "dense"):
@@ -232,17 +226,23 @@ def eval_(
     _print_eval(questions, reports, misses)
 
 
-def _eval_metric_questions(file: Path, show_misses: bool) -> None:
-    from metrics.evaluation import expected_text, read_metric_questions, run, score
-
+def _labels(file: Path, read: Callable[[Path], list]) -> list:
+    """The file's labelled questions, or a one-line error after every bad line."""
     try:
-        labels = read_metric_questions(file)
+        labels = read(file)
     except ContentError as exc:
         for issue in exc.issues:
             err.print(str(issue), markup=False)
         raise fail(f"{len(exc.issues)} bad line(s) in {file}", 2) from None
     if not labels:
         raise fail(f"{file} has no questions", 2)
+    return labels
+
+
+def _eval_metric_questions(file: Path, show_misses: bool) -> None:
+    from metrics.evaluation import expected_text, read_metric_questions, run, score
+
+    labels = _labels(file, read_metric_questions)
     services = _services()
     if services.metrics is None:
         raise fail("no warehouse is configured, so metric questions cannot be scored", 2)
