@@ -19,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.state.delivery import deliver_pending, notification_client  # noqa: E402
+from bot.slack.notifier import SlackNotifier, notification_client  # noqa: E402
+from bot.state.delivery import deliver_pending  # noqa: E402
 from bot.state.store import StateStore  # noqa: E402
 from bot.state.sync import sync  # noqa: E402
 from tests.slack_standin import SlackStandIn  # noqa: E402
@@ -51,7 +52,8 @@ def prepare(url: str, schema: str | None, docs: Path) -> StateStore:
 
 def deliver(stores: list[StateStore], api: SlackStandIn) -> float:
     def work(store: StateStore) -> None:
-        deliver_pending(store, notification_client("xoxb-bench", api.api_url), limit=10_000)
+        deliver_pending(store, SlackNotifier(notification_client("xoxb-bench", api.api_url)),
+                        limit=10_000)
 
     threads = [threading.Thread(target=work, args=(s,)) for s in stores]
     start = time.perf_counter()

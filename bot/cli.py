@@ -14,7 +14,8 @@ from rich.table import Table
 
 from bot.cli_common import err, fail, out, settings_or_exit
 from bot.cli_metrics import Channel, Group
-from knowledge.errors import ContentError, InvalidQuestion, UnknownTerm
+from knowledge.errors import ContentError, InvalidQuestion
+from knowledge.question import clean_question
 
 app = typer.Typer(
     name="ssot", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -61,11 +62,11 @@ def ask(
         if not json_:
             raise fail("reading questions from stdin needs --json (one JSON object a line)", 2)
         return _ask_stream(audience)
-    services = _services()
     try:
-        answer = services.ask(question, audience)
+        question = clean_question(question)
     except InvalidQuestion as exc:
         raise fail(str(exc), 2) from None
+    answer = _services().ask(question, audience)
     if json_:
         print(answer.model_dump_json())
     else:
@@ -73,15 +74,10 @@ def ask(
 
 
 def _ask_stream(audience) -> None:
-    from knowledge.answer import Answer
-
     services = _services()
     for raw in sys.stdin.buffer:
         line = raw.rstrip(b"\r\n")
-        try:
-            answer = services.ask(line.decode("utf-8", errors="replace"), audience)
-        except InvalidQuestion as exc:
-            answer = Answer(kind="no_answer", question="", message=str(exc))
+        answer = services.ask(line.decode("utf-8", errors="replace"), audience)
         sys.stdout.write(answer.model_dump_json() + "\n")
         sys.stdout.flush()
 
@@ -106,14 +102,16 @@ def define(
 
 def _define_now(term: str):
     # An exact lookup needs the glossary only; the index is built if the lookup falls short.
-    services = _services(lazy_index=True)
     try:
-        return services.define(term)
-    except UnknownTerm as exc:
-        hint = f" Did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else ""
-        raise fail(f"{exc}{hint}", 1) from None
+        term = clean_question(term)
     except InvalidQuestion as exc:
         raise fail(str(exc), 2) from None
+    answer = _services(lazy_index=True).define(term)
+    if answer.kind == "no_answer":
+        names = [s.name for s in answer.suggestions]
+        hint = f" Did you mean: {', '.join(names)}?" if names else ""
+        raise fail(f"{answer.message}{hint}", 1)
+    return answer
 
 
 def _define_as_of(term: str, day: str):
@@ -295,9 +293,9 @@ def chat() -> None:
 
 def _register_command_groups() -> None:
     """Each capability keeps its commands in its own module, registered here."""
-    from bot import cli_data, cli_metrics, cli_slack, cli_state
+    from bot import cli_data, cli_metrics, cli_slack, cli_state, cli_teams
 
-    for module in (cli_metrics, cli_data, cli_slack, cli_state):
+    for module in (cli_metrics, cli_data, cli_slack, cli_state, cli_teams):
         module.register(app)
 
 

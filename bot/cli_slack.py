@@ -107,9 +107,10 @@ def _start_background(settings, services, store, client, health):
     """Sync, reload and deliver notifications every SSOT_SYNC_INTERVAL_S, and keep the values
     shown beside definitions warm every SSOT_CURRENT_VALUE_REFRESH_S; returns one function to
     stop."""
+    from bot.slack.notifier import SlackNotifier
     from bot.state.runner import start_background
 
-    stops = [start_background(settings, store, client, services, health)]
+    stops = [start_background(settings, store, SlackNotifier.like(client), services, health)]
     if services.current_values is not None:
         stops.append(services.current_values.keep_warm(settings.current_value_refresh_s))
 

@@ -68,7 +68,8 @@ def notify_command(
     limit: Annotated[int, typer.Option(help="Most notifications to post (1 to 1,000).")] = 1000,
 ) -> None:
     """Post every pending notification to Slack; exit 1 if some could not be delivered."""
-    from bot.state.delivery import deliver_pending, failing, notification_client, undelivered
+    from bot.slack.notifier import SlackNotifier, notification_client
+    from bot.state.delivery import deliver_pending, failing, undelivered
 
     within(limit, "--limit", 1, MOST)
     settings = settings_or_exit()
@@ -76,8 +77,8 @@ def notify_command(
     if not token:
         raise fail("SLACK_BOT_TOKEN is not set; `ssot notify` posts with the bot's token", 2)
     store = open_store()
-    client = notification_client(token, settings.slack_api_base_url)
-    report = deliver_pending(store, client, limit=limit, docs_base_url=settings.docs_base_url,
+    notifier = SlackNotifier(notification_client(token, settings.slack_api_base_url))
+    report = deliver_pending(store, notifier, limit=limit, docs_base_url=settings.docs_base_url,
                              due_only=False)
     for line in report.errors:
         err.print(f"failed: {line}", markup=False, soft_wrap=True)

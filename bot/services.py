@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.current_values import CurrentValues
 from knowledge.answer import Answer, Ref, Source, Suggestion
-from knowledge.errors import InvalidQuestion
+from knowledge.errors import InvalidQuestion, UnknownTerm, UserFacingError
 from knowledge.glossary import Glossary
 from knowledge.question import clean_question
 from knowledge.service import KnowledgeBase
@@ -47,6 +49,9 @@ class Services:
     current_value_ttl_s: float = 60.0
     # Where the metric definitions are read from on reload (None: the catalogue is fixed).
     metrics_dir: Path | None = None
+    # The recorded history of definitions (a `StateStore`, opened on first use), for
+    # `define(term, as_of=…)`; None: only today's definitions are known.
+    history: Callable[[], object] | None = None
     current_values: CurrentValues | None = field(init=False, repr=False)
     _phrases: tuple[Glossary, Catalog, Vocabulary] | None = field(default=None, init=False,
                                                                  repr=False)
@@ -85,12 +90,15 @@ class Services:
 
     def ask(self, question: str, audience: Audience = PUBLIC, *, with_sql: bool = True
             ) -> Answer:
-        """A definition, a guide, a metric, or no answer (raises InvalidQuestion).
+        """A definition, a guide, a metric, or no answer with a message saying why.
 
         `with_sql=False`: a metric answer carries no SQL text, for a surface that shows it only
         when asked (pretty-printing it costs more than the query).
         """
-        question = clean_question(question)
+        try:
+            question = clean_question(question)
+        except InvalidQuestion as exc:
+            return Answer(kind="no_answer", question="", message=str(exc))
         parsed = None
         try:
             parsed = self._parse(question, force=False, audience=audience)
@@ -109,9 +117,36 @@ class Services:
             return answer
         return self._with_current_value(answer, audience)
 
-    def define(self, term: str, audience: Audience = PUBLIC) -> Answer:
-        """The governed definition of a term id or alias (raises `UnknownTerm`)."""
-        return self._with_current_value(self.knowledge.define(term), audience)
+    def define(self, term: str, audience: Audience = PUBLIC, as_of: dt.date | None = None
+               ) -> Answer:
+        """The governed definition of a term id, name or alias, today or in force on `as_of`.
+
+        A term nobody defined is a no_answer with the closest names as suggestions.
+        """
+        try:
+            term = clean_question(term)
+            if as_of is not None:
+                return self._define_as_of(term, as_of)
+            return self._with_current_value(self.knowledge.define(term), audience)
+        except UnknownTerm as exc:
+            return Answer(kind="no_answer", question=term, message=str(exc),
+                          suggestions=tuple(Suggestion(id=name, name=name, score=0.0)
+                                            for name in exc.suggestions))
+        except UserFacingError as exc:
+            return Answer(kind="no_answer", question=term, message=str(exc))
+
+    def _define_as_of(self, term: str, on: dt.date) -> Answer:
+        from bot.state.as_of import answer_as_of
+        from bot.state.errors import NotRecorded
+
+        if self.history is None:
+            return Answer(kind="no_answer", question=term,
+                          message="No definition history is kept here.")
+        try:
+            return answer_as_of(self.history(), term, on, self.docs_base_url)
+        except NotRecorded as exc:
+            return Answer(kind="no_answer", question=f"{term} as of {on}",
+                          message=f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
 
     def metric(self, request: str, audience: Audience = PUBLIC, *, with_sql: bool = True
                ) -> Answer:
@@ -125,8 +160,7 @@ class Services:
             parsed = self._parse(request, force=True, audience=audience)
             if parsed is None:
                 self.metrics.find(request.split()[0])  # raises, with the closest metrics
-                raise UnknownMetric(f"no governed metric in '{request}'; `ssot metrics` lists "
-                                    "them")
+                raise UnknownMetric(f"no governed metric in '{request}'")
             return self._metric_answer(request, parsed, audience, with_sql)
         except InvalidQuestion as exc:
             return Answer(kind="no_answer", question="", message=str(exc))

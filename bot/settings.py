@@ -70,7 +70,23 @@ class Settings(BaseSettings):
         default="https://slack.com/api/", validation_alias=AliasChoices("SLACK_API_BASE_URL")
     )
     notify_channel: str | None = Field(default=None, description="Where every change is announced.")
-    # Slack user ids (U0123ABCD), comma-separated: who may see `/ssot gaps` in Slack.
+
+    # Microsoft Teams: the Azure Bot registration's app id, client secret and tenant.
+    teams_client_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("TEAMS_CLIENT_ID")
+    )
+    teams_client_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("TEAMS_CLIENT_SECRET")
+    )
+    teams_tenant_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("TEAMS_TENANT_ID")
+    )
+    # Local development only (Agents Playground, tests): activities are accepted without a
+    # Bot Framework token and replies are sent without one.
+    teams_dev: bool = Field(default=False, validation_alias=AliasChoices("TEAMS_DEV"))
+
+    # User ids (Slack U0123ABCD, Teams AAD object ids), comma-separated: who may see the
+    # unanswered questions (`/ssot gaps`, `gaps` in Teams).
     owners: Annotated[frozenset[str], NoDecode] = frozenset()
     sync_interval_s: float = Field(default=300.0, gt=0)
 
@@ -78,6 +94,11 @@ class Settings(BaseSettings):
     def warehouse(self) -> str:
         """The warehouse URL in use: the configured one, else the demo one."""
         return self.warehouse_url or f"duckdb:///{self.demo_warehouse}"
+
+    @property
+    def teams(self) -> bool:
+        """Whether the Teams endpoint is served: with credentials, or in TEAMS_DEV mode."""
+        return self.teams_dev or bool(self.teams_client_id and self.teams_client_secret)
 
     @property
     def demo(self) -> bool:

@@ -68,7 +68,7 @@ class MetricEngine:
         close = process.extract(wanted, choices, scorer=fuzz.WRatio, limit=3, score_cutoff=60)
         suggestions = [key for _, _, key in close]
         hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
-        raise UnknownMetric(f"no governed metric '{name}'.{hint} `ssot metrics` lists them.",
+        raise UnknownMetric(f"no governed metric '{name}'.{hint}",
                             suggestions)
 
     def plan(self, metric_id: str, period: str | Period | None = None,
@@ -271,8 +271,8 @@ class MetricEngine:
                 f"the {g} group" for g in vis.groups]
             raise Restricted(f"{metric.name} is restricted to {', '.join(where)}; "
                              "ask there, or ask its owner "
-                             f"({metric.owner}) for access. Its definition is public: "
-                             f"`ssot define {metric.glossary}`.")
+                             f"({metric.owner}) for access. Its definition is public: ask "
+                             f"what {metric.name} means.")
 
     def _canonical_values(self, metric: Metric, dim: str,
                           values: str | Sequence[str]) -> tuple[str, ...]:

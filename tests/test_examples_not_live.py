@@ -7,8 +7,8 @@ import json
 
 from rich.console import Console
 
+from bot.chat.asked import Asked
 from bot.render_text import render_answer
-from bot.slack.asked import Asked
 from bot.slack.blocks import answer_blocks
 from knowledge.answer import EXAMPLE_LABEL
 from knowledge.loading import load_directory

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from rich.console import Console
 
+from bot.chat.asked import Asked
 from bot.render_text import render_answer, render_result
-from bot.slack.asked import Asked
 from bot.slack.blocks import answer_blocks, answer_text
 from knowledge.answer import Answer, Period
 from metrics.audience import Audience

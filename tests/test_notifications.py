@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from bot.settings import Settings
 from bot.slack.notification_blocks import notification_message
+from bot.slack.notifier import SlackNotifier, notification_client
 from bot.state import schema
-from bot.state.delivery import claim, deliver, deliver_pending, notification_client
+from bot.state.delivery import claim, deliver, deliver_pending
 from bot.state.errors import SyncRefused
 from bot.state.models import Change
 from bot.state.runner import start_background
@@ -45,7 +46,8 @@ def sqlite_store(tmp_path):
 
 
 def client_for(slack_api, **kwargs):
-    return notification_client("xoxb-test", slack_api.api_url, **{"backoff_s": 0.01, **kwargs})
+    return SlackNotifier(notification_client("xoxb-test", slack_api.api_url,
+                                             **{"backoff_s": 0.01, **kwargs}))
 
 
 def outbox(store) -> list[tuple[str, str]]:
@@ -224,8 +226,8 @@ def test_a_slack_outage_leaves_notifications_queued_until_a_later_run(sqlite_sto
 
 def test_nothing_is_lost_while_slack_is_unreachable(sqlite_store, docs, slack_api):
     queue_notifications(sqlite_store, docs, 2)
-    down = notification_client("xoxb-test", "http://127.0.0.1:9/api/", retries=1,
-                               backoff_s=0.01)
+    down = SlackNotifier(notification_client("xoxb-test", "http://127.0.0.1:9/api/",
+                                             retries=1, backoff_s=0.01))
     report = deliver_pending(sqlite_store, down)
     assert (report.delivered, report.failed, report.pending) == (0, 2, 2)
     assert "URLError" in report.errors[0]

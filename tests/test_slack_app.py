@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from bot.chat.asked import Asked
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack import blocks
 from bot.slack.app import SlackConfigError, create_app
-from bot.slack.asked import Asked
 from bot.slack.serving import http_server, serve_in_thread
 from bot.state.store import StateStore
 from bot.state.sync import sync

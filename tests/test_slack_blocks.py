@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.slack.asked import Asked
+from bot.chat.asked import Asked
 from bot.slack.blocks import SHOW_SQL, answer_blocks, cut
 from knowledge.answer import Answer, MetricResult, MetricRow, Period, Source, Target
 

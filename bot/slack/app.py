@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
+from bot.chat.replies import Replies
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack import actions, commands, events, home, shortcuts
@@ -20,7 +21,6 @@ from bot.slack.audience import SlackAudiences
 from bot.slack.background import Background
 from bot.slack.keepalive import KeepAliveWebClient
 from bot.slack.once import once_per_event
-from bot.slack.replies import Replies
 from bot.state.store import StateStore
 
 WORKERS = 4

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.slack.replies import Where
+from bot.chat.reply import Where
 from metrics.audience import Audience
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.slack.asked import Asked
+from bot.chat.asked import Asked
+from bot.chat.markup import escape
+from bot.chat.replies import answer_id
 from knowledge.answer import DEMO, Answer, MetricResult, section_heading
 
 MAX_BLOCKS = 50
@@ -48,11 +50,6 @@ def answer_blocks(answer: Answer, asked: Asked, *, shareable: bool = False) -> l
     asked = asked.model_copy(update={"answer_id": answer_id(answer)})
     blocks.append(_footer_actions(asked, shareable))
     return fit(blocks)
-
-
-def answer_id(answer: Answer) -> str | None:
-    """The id feedback is stored under: the term, guide or metric answered, if any."""
-    return answer.id or (answer.result.metric if answer.result else None)
 
 
 def answer_text(answer: Answer) -> str:
@@ -98,11 +95,6 @@ def cut(text: str, limit: int = MAX_SECTION, url: str | None = None) -> str:
     ends = [m.start() for m in _SENTENCE_END.finditer(text, 0, room + 1) if m.start() <= room]
     stop = ends[-1] if ends and ends[-1] > room // 2 else text.rfind(" ", 0, room)
     return text[: max(stop, 1)].rstrip() + more
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn control characters: the only escaping Slack asks for."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def markdown_to_mrkdwn(text: str) -> str:

@@ -12,7 +12,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.slack.replies import Reply
+from bot.chat.reply import Reply
 from knowledge.answer import MetricResult
 from metrics import charts
 

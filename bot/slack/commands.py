@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from slack_bolt import App, Respond
 
-from bot.slack import ssot_command
+from bot.chat import commands
+from bot.chat.replies import Replies
+from bot.slack import render
 from bot.slack.background import Background, acked
 from bot.slack.payloads import where_from_command
-from bot.slack.replies import Replies
 
 
 def register(app: App, replies: Replies, background: Background) -> None:
@@ -15,15 +16,15 @@ def register(app: App, replies: Replies, background: Background) -> None:
 
     def define(command: dict, respond: Respond) -> None:
         reply = replies.define(command.get("text", ""), where_from_command(command))
-        respond(response_type="ephemeral", **reply.as_kwargs())
+        respond(response_type="ephemeral", **render.kwargs(reply))
 
     def metric(command: dict, respond: Respond) -> None:
         reply = replies.metric(command.get("text", ""), where_from_command(command))
-        respond(response_type="ephemeral", **reply.as_kwargs())
+        respond(response_type="ephemeral", **render.kwargs(reply))
 
     def ssot(command: dict, respond: Respond) -> None:
-        reply = ssot_command.run(replies, command.get("text", ""), where_from_command(command))
-        respond(response_type="ephemeral", **reply.as_kwargs())
+        reply = commands.run(replies, command.get("text", ""), where_from_command(command))
+        respond(response_type="ephemeral", **render.kwargs(reply))
 
     app.command("/define")(acked(background, define))
     app.command("/metric")(acked(background, metric))

@@ -5,11 +5,13 @@ from __future__ import annotations
 from slack_bolt import App, BoltContext, Say
 from slack_sdk import WebClient
 
+from bot.chat.conversation import Threaded
+from bot.chat.replies import Replies
+from bot.slack import render
 from bot.slack.background import Background, acked
 from bot.slack.charts import post_chart
-from bot.slack.conversation import Threaded, answer_mention, answer_message
+from bot.slack.conversation import answer_mention, answer_message
 from bot.slack.once import first_to_answer
-from bot.slack.replies import Replies
 
 
 def register(app: App, replies: Replies, background: Background) -> None:
@@ -21,14 +23,14 @@ def register(app: App, replies: Replies, background: Background) -> None:
             return  # a redelivery of this event got here first and answered it
         if threaded.reply.private:  # a restricted value: only the asker sees it
             client.chat_postEphemeral(channel=event["channel"], user=event["user"],
-                                      thread_ts=threaded.thread_ts,
-                                      **threaded.reply.as_kwargs())
+                                      thread_ts=threaded.thread,
+                                      **render.kwargs(threaded.reply))
             return
-        say(thread_ts=threaded.thread_ts, **threaded.reply.as_kwargs())
-        if threaded.thread_ts:  # after posting, off this thread: a locked store delays nobody
+        say(thread_ts=threaded.thread, **render.kwargs(threaded.reply))
+        if threaded.thread:  # after posting, off this thread: a locked store delays nobody
             replies.recorder.record(replies.store.mark_thread, event["channel"],
-                                    threaded.thread_ts)
-        post_chart(client, threaded.reply, event["channel"], threaded.thread_ts,
+                                    threaded.thread)
+        post_chart(client, threaded.reply, event["channel"], threaded.thread,
                    getattr(replies.services.metrics, "currency", "USD"))
 
     def on_mention(event: dict, say: Say, client: WebClient, context: BoltContext) -> None:

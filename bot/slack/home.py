@@ -8,9 +8,9 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.chat.replies import Replies
 from bot.slack.background import Background, acked
 from bot.slack.home_view import home_view
-from bot.slack.replies import Replies
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, PlainTextObject
 from slack_sdk.models.views import View
 
+from bot.chat.commands import change_line, glossary_text
 from bot.slack.blocks import message_blocks
-from bot.slack.ssot_command import change_line, glossary_text
 from bot.state.models import Change, Subscription
 from knowledge.models import Term
 

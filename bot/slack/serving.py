@@ -1,5 +1,8 @@
 """Run the app: an HTTP server (`POST /slack/events`, `GET /healthz`) or Socket Mode.
 
+The same server carries other surfaces' endpoints beside Slack's (`routes`: Teams'
+`POST /api/messages`), so one process serves both platforms.
+
 Over HTTP the app runs under uvicorn, on one event loop with a C HTTP parser. The Slack
 signature is checked on the raw body before anything parses it (`verify.py`). Bolt's
 dispatch only verifies, routes and acknowledges (the answers run on `Background`'s threads),
@@ -14,7 +17,7 @@ import asyncio
 import logging
 import socket
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import uvicorn
 from slack_bolt import App
@@ -32,12 +35,15 @@ Receive = Callable[[], Awaitable[dict]]
 Send = Callable[[dict], Awaitable[None]]
 # `/readyz`: (ready, report as JSON); it may touch the network, so it runs on a thread.
 Ready = Callable[[], tuple[bool, bytes]]
+Asgi = Callable[[dict, Receive, Send], Awaitable[None]]
 
 
-def asgi_app(app: App, ready: Ready | None = None
-             ) -> Callable[[dict, Receive, Send], Awaitable[None]]:
-    """The ASGI callable: Bolt's own request dispatch, liveness and readiness."""
-    secret = _signing_secret(app)
+def asgi_app(app: App | None, ready: Ready | None = None,
+             routes: Mapping[str, Asgi] | None = None) -> Asgi:
+    """The ASGI callable: Bolt's own request dispatch (when Slack is served), the other
+    surfaces' `routes`, liveness and readiness."""
+    secret = _signing_secret(app) if app is not None else b""
+    routes = dict(routes or {})
 
     async def handle(scope: dict, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,7 +54,9 @@ def asgi_app(app: App, ready: Ready | None = None
         if path == READY_PATH and method in ("GET", "HEAD") and ready is not None:
             ok, report = await asyncio.get_running_loop().run_in_executor(None, ready)
             return await _send(send, 200 if ok else 503, report, b"application/json")
-        if path != EVENTS_PATH:
+        if path in routes:
+            return await routes[path](scope, receive, send)
+        if path != EVENTS_PATH or app is None:
             return await _send(send, 404, b"not found")
         if method != "POST":
             return await _send(send, 405, b"method not allowed")
@@ -86,11 +94,12 @@ def asgi_app(app: App, ready: Ready | None = None
 class HttpServer:
     """uvicorn on a socket bound at construction, so port 0 is known before serving."""
 
-    def __init__(self, app: App, host: str, port: int, ready: Ready | None = None) -> None:
+    def __init__(self, app: App | None, host: str, port: int, ready: Ready | None = None,
+                 routes: Mapping[str, Asgi] | None = None) -> None:
         self._socket = socket.create_server((host, port), backlog=1024)
         self.server_port = self._socket.getsockname()[1]
         self._server = uvicorn.Server(uvicorn.Config(
-            asgi_app(app, ready), lifespan="off", access_log=False, log_config=None))
+            asgi_app(app, ready, routes), lifespan="off", access_log=False, log_config=None))
 
     def serve_forever(self) -> None:
         self._server.run(sockets=[self._socket])
@@ -102,10 +111,11 @@ class HttpServer:
         self._socket.close()
 
 
-def http_server(app: App, host: str = "0.0.0.0", port: int = 3000,
-                ready: Ready | None = None) -> HttpServer:
+def http_server(app: App | None, host: str = "0.0.0.0", port: int = 3000,
+                ready: Ready | None = None, routes: Mapping[str, Asgi] | None = None
+                ) -> HttpServer:
     """A bound (not yet serving) HTTP server; port 0 picks a free one."""
-    return HttpServer(app, host, port, ready)
+    return HttpServer(app, host, port, ready, routes)
 
 
 def serve_in_thread(server: HttpServer) -> threading.Thread:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App, Respond
 
+from bot.chat.replies import Replies
+from bot.slack import render
 from bot.slack.background import Background, acked
-from bot.slack.replies import Replies
 
 EXPLAIN_TERMS = "explain_terms"
 
@@ -16,6 +17,6 @@ def register(app: App, replies: Replies, background: Background) -> None:
     def explain(body: dict, respond: Respond) -> None:
         text = (body.get("message") or {}).get("text", "")
         respond(response_type="ephemeral", replace_original=False,
-                **replies.explain(text).as_kwargs())
+                **render.kwargs(replies.explain(text)))
 
     app.shortcut(EXPLAIN_TERMS)(acked(background, explain))

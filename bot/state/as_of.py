@@ -21,7 +21,7 @@ def answer_as_of(store: StateStore, term: str, on: dt.date,
         raise NotRecorded(str(exc)) from None
     latest = store.resolve(term)
     if latest is None:
-        raise NotRecorded(f"'{term}' is not in the definition history (run `ssot sync`?)")
+        raise NotRecorded(f"'{term}' is not in the definition history yet")
     found = store.definition_as_of(latest.definition_id, on, kind=latest.kind)
     if found is None:
         raise NotRecorded(_why_none(store, latest, on))

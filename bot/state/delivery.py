@@ -1,4 +1,5 @@
-"""Deliver the outbox with `chat.postMessage`, each notification once, from any number of workers.
+"""Deliver the outbox through each surface's `Notifier`, each notification once, from any
+number of workers.
 
 A worker claims a batch in one short transaction: the rows move from `pending` to `sending`
 with a fresh claim token and `claimed_at`. On PostgreSQL the claim selects with
@@ -9,12 +10,10 @@ the outcome of the worker that took the row over. A worker that dies mid-batch l
 `sending`; once `lease` has passed they are due again. The lease is renewed, under the same
 token, just before each post, so a slow batch never posts a row another worker took over.
 
-A post whose answer never came (a timeout, a dropped connection) may have been posted all
-the same. So the client never re-posts on its own, and a row that was tried before (that
-one, or one whose worker died after posting) is looked up in its channel's history first,
-by the outbox id in each message's metadata: found means delivered, not found means post.
-Errors no retry fixes (`not_in_channel`, `channel_not_found`, ...) fail the row at once, and
-`failing` tells the channel, and `ssot notify`, why.
+A post whose answer never came may have been posted all the same, so a row that was tried
+before (that one, or one whose worker died after posting) is looked for in its conversation
+first (`Notifier.posted_before`): found means delivered, not found means post. Errors no
+retry fixes fail the row at once, and `failing` tells the channel, and `ssot notify`, why.
 """
 
 from __future__ import annotations
@@ -24,27 +23,15 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
-from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
-from slack_sdk.models.metadata import Metadata
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from bot.slack.keepalive import KeepAliveWebClient
-from bot.slack.notification_blocks import notification_message
 from bot.state import schema
 from bot.state.models import Change, Notification
+from bot.state.notifier import NotDelivered, Notifier
 from bot.state.store import StateStore, aware, utcnow
 
 log = logging.getLogger(__name__)
@@ -52,24 +39,8 @@ log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=10)
 BATCH = 20
 MAX_BACKOFF = dt.timedelta(hours=1)
-# Errors that no retry will fix: the row is marked failed (and kept) instead of pending.
-PERMANENT = frozenset({
-    "not_in_channel", "channel_not_found", "is_archived", "invalid_blocks", "msg_too_long",
-    "msg_blocks_too_long", "no_text", "invalid_arguments", "restricted_action",
-    "cannot_reply_to_message", "invalid_metadata_format", "invalid_metadata_schema",
-    "metadata_too_large",
-})
-# What people in the channel can do about an error that failed its notifications.
-REMEDIES = {
-    "not_in_channel": "invite the bot with /invite @ssot",
-    "channel_not_found": "the channel was deleted, or it is private: /invite @ssot there",
-    "is_archived": "the channel is archived: unarchive it, or /ssot unsubscribe here",
-    "restricted_action": "a workspace setting stops the bot posting here: ask a Slack admin",
-}
-EVENT_TYPE = "ssot_definition_change"
-# How far back a post that may have gone out is looked for: pages of 200 messages, and a
-# margin for clocks that disagree with Slack's.
-HISTORY_PAGES = 10
+# A post that may have gone out is looked for from a little before its row was written, for
+# clocks that disagree with the platform's.
 CLOCK_MARGIN = dt.timedelta(minutes=5)
 
 
@@ -83,64 +54,55 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
-def notification_client(token: str, base_url: str, retries: int = 3, backoff_s: float = 0.5,
-                        timeout_s: float = 15.0) -> WebClient:
-    """A WebClient that waits out 429s (Retry-After), retries 5xx, and connection errors on reads.
-
-    A post whose connection failed is not retried here: it may have been posted, and only a
-    look at the channel (see `deliver`) can tell.
-    """
-    backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_s)
-    return KeepAliveWebClient(token=token, base_url=base_url, timeout=timeout_s, retry_handlers=[
-        RateLimitErrorRetryHandler(max_retry_count=retries),
-        ServerErrorRetryHandler(max_retry_count=retries, interval_calculator=backoff),
-        _ReadRetryHandler(max_retry_count=retries, interval_calculator=backoff),
-    ])
-
-
-class _ReadRetryHandler(ConnectionErrorRetryHandler):
-    """Connection-error retries for every call but `chat.postMessage`."""
-
-    def _can_retry(self, *, state: RetryState, request: HttpRequest,
-                   response: HttpResponse | None = None,
-                   error: Exception | None = None) -> bool:
-        return (not request.url.endswith("/chat.postMessage")
-                and super()._can_retry(state=state, request=request, response=response,
-                                       error=error))
-
-
-def deliver_pending(store: StateStore, client: WebClient, limit: int = 100,
+def deliver_pending(store: StateStore, notifiers: Notifier | Mapping[str, Notifier],
+                    limit: int = 100,
                     worker: str | None = None, docs_base_url: str | None = None,
                     now: dt.datetime | None = None, lease: dt.timedelta = LEASE,
                     due_only: bool = True) -> DeliveryReport:
-    """Post up to `limit` due notifications; `due_only=False` also takes rows in backoff."""
+    """Post up to `limit` due notifications; `due_only=False` also takes rows in backoff.
+
+    Only rows for the surfaces in `notifiers` are claimed: a surface that is not configured
+    here keeps its rows for a process where it is.
+    """
+    notifiers = _by_surface(notifiers)
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
     started = (now or utcnow()).astimezone(dt.UTC)
     report = DeliveryReport()
     attempted = 0
     while attempted < limit:
-        batch = claim(store, worker, min(BATCH, limit - attempted), started, lease, due_only)
+        batch = claim(store, worker, min(BATCH, limit - attempted), started, lease, due_only,
+                      surfaces=tuple(notifiers))
         if not batch:
             break
         attempted += len(batch)
-        deliver(store, client, batch, docs_base_url, started, report)
+        deliver(store, notifiers, batch, docs_base_url, started, report)
     counts = store.outbox_counts()
     report.pending = counts.get("pending", 0) + counts.get("sending", 0)
     return report
 
 
-def deliver(store: StateStore, client: WebClient, batch: list[Notification],
-            docs_base_url: str | None = None, started: dt.datetime | None = None,
+def deliver(store: StateStore, notifiers: Notifier | Mapping[str, Notifier],
+            batch: list[Notification], docs_base_url: str | None = None,
+            started: dt.datetime | None = None,
             report: DeliveryReport | None = None) -> DeliveryReport:
     """Post claimed notifications, skipping any whose claim another worker has taken over."""
+    notifiers = _by_surface(notifiers)
     report = report or DeliveryReport()
     for notification in batch:
-        _deliver(store, client, notification, docs_base_url, report, started or utcnow())
+        _deliver(store, notifiers[notification.surface], notification, docs_base_url, report,
+                 started or utcnow())
     return report
 
 
+def _by_surface(notifiers: Notifier | Mapping[str, Notifier]) -> dict[str, Notifier]:
+    if isinstance(notifiers, Mapping):
+        return dict(notifiers)
+    return {notifiers.surface: notifiers}
+
+
 def claim(store: StateStore, worker: str, size: int, started: dt.datetime,
-          lease: dt.timedelta = LEASE, due_only: bool = True) -> list[Notification]:
+          lease: dt.timedelta = LEASE, due_only: bool = True,
+          surfaces: tuple[str, ...] = ("slack",)) -> list[Notification]:
     """Move up to `size` due rows to `sending` under a new claim token and return them."""
     o = schema.outbox
     due = store.due_filter(started, lease)
@@ -166,67 +128,32 @@ def claim(store: StateStore, worker: str, size: int, started: dt.datetime,
             for r in sorted(rows, key=lambda r: r.id)]
 
 
-def _deliver(store: StateStore, client: WebClient, notification: Notification,
+def _deliver(store: StateStore, notifier: Notifier, notification: Notification,
              docs_base_url: str | None, report: DeliveryReport, started: dt.datetime) -> None:
     if not _mark(store, notification, keep_claim=True, claimed_at=max(started, utcnow())):
         return  # slow batch: the lease ran out and another worker took this one over
     try:
         # Tried before: that attempt may have been posted although no answer came back.
-        ts = _posted_before(store, client, notification) if notification.attempts > 1 else None
-        if ts is None:
-            ts = _post(client, notification, docs_base_url)
+        posted = (notifier.posted_before(notification, _created(store, notification))
+                  if notification.attempts > 1 else None)
+        if posted is None:
+            posted = notifier.post(notification, docs_base_url)
         else:
             log.info("notification %s was posted to %s by an earlier attempt", notification.id,
                      notification.channel)
-    except SlackApiError as exc:
-        error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
-        _failed(store, notification, error, error in PERMANENT, report, started)
-    except (SlackClientError, OSError) as exc:
-        _failed(store, notification, f"no answer ({type(exc).__name__}: {exc}); the channel "
-                "is checked before it is posted again", False, report, started)
+    except NotDelivered as exc:
+        _failed(store, notification, str(exc), exc.permanent, report, started)
     else:
-        _mark(store, notification, status="delivered", delivered_at=utcnow(), slack_ts=ts,
+        _mark(store, notification, status="delivered", delivered_at=utcnow(), slack_ts=posted,
               last_error=None)
         report.delivered += 1
 
 
-def _post(client: WebClient, notification: Notification, docs_base_url: str | None) -> str:
-    """Post the notification; its message ts."""
-    blocks, text = notification_message(notification.change, docs_base_url)
-    response = client.chat_postMessage(
-        channel=notification.channel, text=text, blocks=blocks, unfurl_links=False,
-        metadata=Metadata(event_type=EVENT_TYPE, event_payload=_payload(notification)))
-    return str(response.get("ts") or "")
-
-
-def _payload(notification: Notification) -> dict:
-    change = notification.change
-    return {"notification_id": notification.id, "definition_id": change.definition_id,
-            "kind": change.kind, "version": change.version}
-
-
-def _posted_before(store: StateStore, client: WebClient,
-                   notification: Notification) -> str | None:
-    """The ts of this notification's message in its channel, if an earlier attempt posted it."""
+def _created(store: StateStore, notification: Notification) -> dt.datetime:
     o = schema.outbox
     with store.reading() as conn:
         created = conn.scalar(select(o.c.created_at).where(o.c.id == notification.id))
-    oldest = (aware(created) or utcnow()) - CLOCK_MARGIN
-    wanted, cursor = _payload(notification), None
-    for _ in range(HISTORY_PAGES):
-        page = client.conversations_history(
-            channel=notification.channel, oldest=f"{oldest.timestamp():.6f}", limit=200,
-            include_all_metadata=True, cursor=cursor)
-        for message in page.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == EVENT_TYPE and all(
-                    payload.get(k) == v for k, v in wanted.items()):
-                return str(message.get("ts") or "")
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            return None
-    return None
+    return (aware(created) or utcnow()) - CLOCK_MARGIN
 
 
 def _failed(store: StateStore, notification: Notification, error: str, permanent: bool,
@@ -234,8 +161,7 @@ def _failed(store: StateStore, notification: Notification, error: str, permanent
     log.info("notification %s to %s failed (attempt %s): %s", notification.id,
              notification.channel, notification.attempts, error)
     report.failed += 1
-    report.errors.append(f"{notification.channel}: {notification.change.name}: "
-                         f"{explained(error)}")
+    report.errors.append(f"{notification.channel}: {notification.change.name}: {error}")
     retry_at = started + min(MAX_BACKOFF, dt.timedelta(seconds=5 * 2 ** notification.attempts))
     _mark(store, notification, status="failed" if permanent else "pending",
           next_attempt_at=retry_at, last_error=error[:1000])
@@ -277,11 +203,4 @@ def failing(store: StateStore, channel: str | None = None) -> dict[str, str]:
         newest = newest.where(o.c.channel == channel)
     query = select(o.c.channel, o.c.last_error).where(o.c.id.in_(newest)).order_by(o.c.channel)
     with store.reading() as conn:
-        return {row.channel: explained(row.last_error or "unknown error")
-                for row in conn.execute(query)}
-
-
-def explained(error: str) -> str:
-    """An error, with what people can do about it when they can."""
-    remedy = REMEDIES.get(error)
-    return f"{error} -- {remedy}" if remedy else error
+        return {row.channel: row.last_error or "unknown error" for row in conn.execute(query)}

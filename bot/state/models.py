@@ -61,6 +61,7 @@ class Notification(Record):
 
     id: int
     channel: str
+    surface: str = "slack"
     change: Change
     attempts: int
     claim: str

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.health import Health
 from bot.periodic import every
 from bot.services import Services
 from bot.settings import Settings
-from bot.state.delivery import deliver_pending, notification_client
+from bot.state.delivery import deliver_pending
 from bot.state.errors import SyncRefused
+from bot.state.notifier import Notifier
 from bot.state.store import StateStore
 from bot.state.sync import sync
 
@@ -28,7 +28,10 @@ log = logging.getLogger(__name__)
 CLAIMS_KEPT = dt.timedelta(days=1)
 
 
-def run_once(settings: Settings, store: StateStore, client: WebClient,
+Notifiers = Notifier | Mapping[str, Notifier]
+
+
+def run_once(settings: Settings, store: StateStore, notifiers: Notifiers,
              services: Services | None = None, health: Health | None = None) -> None:
     """One round: an invalid glossary or a database hiccup is logged, never fatal."""
     health = health or Health()
@@ -56,7 +59,7 @@ def run_once(settings: Settings, store: StateStore, client: WebClient,
         if reloaded.accepted and reloaded.changed:
             log.info("now serving the changed definitions")
     try:
-        delivery = deliver_pending(store, client, docs_base_url=settings.docs_base_url)
+        delivery = deliver_pending(store, notifiers, docs_base_url=settings.docs_base_url)
         if delivery.failed:
             log.warning("delivery: %d failed, %d still pending", delivery.failed,
                         delivery.pending)
@@ -68,11 +71,9 @@ def run_once(settings: Settings, store: StateStore, client: WebClient,
         log.warning("could not drop old event claims, will retry: %s", exc)
 
 
-def start_background(settings: Settings, store: StateStore, client: WebClient,
+def start_background(settings: Settings, store: StateStore, notifiers: Notifiers,
                      services: Services | None = None,
                      health: Health | None = None) -> Callable[[], None]:
     """Sync, reload and deliver now and every `sync_interval_s`; returns a function to stop."""
-    # Delivery waits out rate limits and retries server errors; the app's own client may not.
-    client = notification_client(client.token or "", client.base_url)
     return every(settings.sync_interval_s,
-                 lambda: run_once(settings, store, client, services, health), "ssot-sync")
+                 lambda: run_once(settings, store, notifiers, services, health), "ssot-sync")

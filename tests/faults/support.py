@@ -14,6 +14,7 @@ from bot.health import Health, readiness, report
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.app import create_app
+from bot.slack.notifier import SlackNotifier
 from bot.slack.serving import http_server, serve_in_thread
 from bot.state.runner import start_background
 from bot.state.store import StateStore
@@ -96,8 +97,8 @@ def serve(slack_api, tmp_path) -> Iterator[Callable[..., Running]]:
                           services, base, health)
         running.stops.append(lambda: (server.shutdown(), server.server_close()))
         if background:
-            running.stops.append(start_background(settings, store, app.client, services,
-                                                  health))
+            notifier = SlackNotifier.like(app.client)
+            running.stops.append(start_background(settings, store, notifier, services, health))
         started.append(running)
         return running
 

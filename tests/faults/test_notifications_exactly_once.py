@@ -19,9 +19,10 @@ from sqlalchemy import select
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack.app import create_app
+from bot.slack.notifier import SlackNotifier, notification_client
 from bot.slack.serving import http_server, serve_in_thread
 from bot.state import schema
-from bot.state.delivery import deliver_pending, notification_client
+from bot.state.delivery import deliver_pending
 from bot.state.store import StateStore
 from bot.state.sync import sync
 from tests.slack_requests import SlackSender
@@ -65,8 +66,8 @@ def test_posts_with_an_unknown_outcome_appear_exactly_once(store, docs, slack_ap
     # The posts go out in outbox order: these ones get no answer in time, or none at all.
     unknown = {1: LATE, 4: DROPPED, 7: LOST, 10: LATE, 13: DROPPED, 16: LOST, 19: LATE}
     slack_api.script("chat.postMessage", *[unknown.get(n, Reply()) for n in range(20)])
-    client = notification_client("xoxb-test", slack_api.api_url, backoff_s=0.01,
-                                 timeout_s=TIMEOUT_S)
+    client = SlackNotifier(notification_client("xoxb-test", slack_api.api_url, backoff_s=0.01,
+                                               timeout_s=TIMEOUT_S))
 
     runs = [deliver_pending(store, client, due_only=False)]
     while runs[-1].pending and len(runs) < 5:

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from bot.chat.asked import Asked
 from bot.services import Services
 from bot.slack import blocks
-from bot.slack.asked import Asked
 
 FINANCE_MEMBER = "U0FINN"
 

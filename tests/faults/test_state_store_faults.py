@@ -7,9 +7,9 @@ import sqlite3
 
 import pytest
 
+from bot.chat.asked import Asked
 from bot.services import Services
 from bot.slack import blocks
-from bot.slack.asked import Asked
 from bot.state.store import StateStore
 from tests.serving_support import wait_until
 from tests.state_support import fresh_database

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 Via = Literal["ask", "define", "metric"]
-MAX_VALUE = 2000  # Slack's limit on a button value
+MAX_VALUE = 2000  # the smallest limit on a button value (Slack's)
 
 
 class Asked(BaseModel):
