@@ -48,6 +48,29 @@ def test_questions_about_a_procedure_get_the_guide_not_the_term_they_name(kb, qu
     assert (answer.kind, answer.id) == ("guide", expected)
 
 
+@pytest.mark.parametrize("question, expected", [
+    # Meaning alone puts gross revenue retention first; only net retention counts upsell.
+    ("revenue kept from the customers we already have, counting upsell",
+     "net_revenue_retention"),
+    # Originated first by meaning; influenced is the one about any marketing touch.
+    ("revenue from won deals that marketing touched along the way",
+     "marketing_influenced_revenue"),
+    # The retired marketing-sourced revenue has as many of these words, but is not named.
+    ("what do we call revenue from deals marketing had any touch on",
+     "marketing_influenced_revenue"),
+])
+def test_of_two_terms_named_alike_the_question_s_words_choose(kb, question, expected):
+    answer = kb.ask(question)
+    assert (answer.kind, answer.id) == ("definition", expected)
+
+
+def test_a_guide_found_by_meaning_is_not_read_as_a_term_its_section_is_named_after(kb):
+    # The section chosen ("Opportunities: system of record and sync rules") names a term the
+    # question never mentions: the answer is the guide, not the definition of Opportunity.
+    answer = kb.ask("which system is the source of truth for which data")
+    assert (answer.kind, answer.id) == ("guide", "authoritative_systems_by_domain")
+
+
 def test_naming_the_same_terms_without_a_procedure_still_gets_the_definition(kb):
     assert kb.ask("what is a lifecycle stage").id == "lifecycle_stage"
     assert kb.ask("what does opportunity stage mean").id == "opportunity_stage"

@@ -10,8 +10,9 @@ import pytest
 from knowledge.evaluation import best_threshold, read_questions, run, score
 
 QUESTIONS = Path(__file__).parent / "eval" / "questions.jsonl"
-# The goal: measured 0.953 (README), so a retrieval change that loses two answers fails here.
-ACCURACY_FLOOR = 0.95
+# The goal is 0.97: measured 0.975 (README), so a retrieval change that loses three answers
+# fails here.
+ACCURACY_FLOOR = 0.97
 
 
 @pytest.fixture(scope="module")
