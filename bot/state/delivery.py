@@ -45,9 +45,11 @@ from bot.slack.keepalive import KeepAliveWebClient
 from bot.slack.notification_blocks import notification_message
 from bot.state import schema
 from bot.state.models import Change, Notification
-from bot.state.store import StateStore, aware, utcnow
+from bot.state.store import SLACK, StateStore, aware, utcnow
 
 log = logging.getLogger(__name__)
+# The rows this module posts: the Slack channels'. Teams rows wait for Teams' notifier.
+SURFACE = SLACK
 
 LEASE = dt.timedelta(minutes=10)
 BATCH = 20
@@ -113,18 +115,19 @@ def deliver_pending(store: StateStore, client: WebClient, limit: int = 100,
                     worker: str | None = None, docs_base_url: str | None = None,
                     now: dt.datetime | None = None, lease: dt.timedelta = LEASE,
                     due_only: bool = True) -> DeliveryReport:
-    """Post up to `limit` due notifications; `due_only=False` also takes rows in backoff."""
+    """Post up to `limit` due Slack notifications; `due_only=False` also takes rows in backoff."""
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
     started = (now or utcnow()).astimezone(dt.UTC)
     report = DeliveryReport()
     attempted = 0
     while attempted < limit:
-        batch = claim(store, worker, min(BATCH, limit - attempted), started, lease, due_only)
+        batch = claim(store, worker, min(BATCH, limit - attempted), started, lease, due_only,
+                      surface=SURFACE)
         if not batch:
             break
         attempted += len(batch)
         deliver(store, client, batch, docs_base_url, started, report)
-    counts = store.outbox_counts()
+    counts = store.outbox_counts(surface=SURFACE)
     report.pending = counts.get("pending", 0) + counts.get("sending", 0)
     return report
 
@@ -140,8 +143,9 @@ def deliver(store: StateStore, client: WebClient, batch: list[Notification],
 
 
 def claim(store: StateStore, worker: str, size: int, started: dt.datetime,
-          lease: dt.timedelta = LEASE, due_only: bool = True) -> list[Notification]:
-    """Move up to `size` due rows to `sending` under a new claim token and return them."""
+          lease: dt.timedelta = LEASE, due_only: bool = True, *,
+          surface: str = SURFACE) -> list[Notification]:
+    """Move up to `size` due rows of a surface to `sending` under a new claim token."""
     o = schema.outbox
     due = store.due_filter(started, lease)
     if not due_only:
@@ -153,16 +157,16 @@ def claim(store: StateStore, worker: str, size: int, started: dt.datetime,
     # (else another worker could take over rows this one is about to post); never earlier
     # than `started`, which is how a run recognises, and skips, rows it already tried.
     claimed_at = max(started, utcnow())
-    ids = (select(o.c.id).where(due).order_by(o.c.id).limit(size)
+    ids = (select(o.c.id).where(o.c.surface == surface, due).order_by(o.c.id).limit(size)
            .with_for_update(skip_locked=True))
     stmt = (update(o).where(o.c.id.in_(ids.scalar_subquery()))
             .values(status="sending", claim=token, claimed_by=worker[:100],
                     claimed_at=claimed_at, attempts=o.c.attempts + 1)
-            .returning(o.c.id, o.c.channel, o.c.payload, o.c.attempts))
+            .returning(o.c.id, o.c.surface, o.c.channel, o.c.payload, o.c.attempts))
     with store.transaction() as conn:
         rows = conn.execute(stmt).all()
-    return [Notification(id=r.id, channel=r.channel, attempts=r.attempts, claim=token,
-                         change=Change.model_validate_json(r.payload))
+    return [Notification(id=r.id, surface=r.surface, channel=r.channel, attempts=r.attempts,
+                         claim=token, change=Change.model_validate_json(r.payload))
             for r in sorted(rows, key=lambda r: r.id)]
 
 
@@ -185,7 +189,7 @@ def _deliver(store: StateStore, client: WebClient, notification: Notification,
         _failed(store, notification, f"no answer ({type(exc).__name__}: {exc}); the channel "
                 "is checked before it is posted again", False, report, started)
     else:
-        _mark(store, notification, status="delivered", delivered_at=utcnow(), slack_ts=ts,
+        _mark(store, notification, status="delivered", delivered_at=utcnow(), posted_id=ts,
               last_error=None)
         report.delivered += 1
 
@@ -254,24 +258,29 @@ def _mark(store: StateStore, notification: Notification, keep_claim: bool = Fals
     return done.rowcount == 1
 
 
-def undelivered(store: StateStore, limit: int = 20) -> list[tuple[str, str, int, str | None]]:
+def undelivered(store: StateStore, limit: int = 20, *,
+                surface: str = SURFACE) -> list[tuple[str, str, int, str | None]]:
     """Rows not delivered yet: (channel, status, attempts, last error), oldest first."""
     o = schema.outbox
     query = (select(o.c.channel, o.c.status, o.c.attempts, o.c.last_error)
-             .where(o.c.status != "delivered").order_by(o.c.id).limit(limit))
+             .where(o.c.surface == surface, o.c.status != "delivered")
+             .order_by(o.c.id).limit(limit))
     with store.reading() as conn:
         return [tuple(r) for r in conn.execute(query)]
 
 
-def failing(store: StateStore, channel: str | None = None) -> dict[str, str]:
+def failing(store: StateStore, channel: str | None = None, *,
+            surface: str = SURFACE) -> dict[str, str]:
     """Channels whose latest failed notification failed for good, with why: {channel: why}.
 
     A channel stops failing once a later notification there is delivered.
     """
     o, later = schema.outbox, aliased(schema.outbox)
-    delivered_since = exists().where(later.c.channel == o.c.channel,
+    delivered_since = exists().where(later.c.surface == o.c.surface,
+                                     later.c.channel == o.c.channel,
                                      later.c.status == "delivered", later.c.id > o.c.id)
-    newest = (select(func.max(o.c.id)).where(o.c.status == "failed", ~delivered_since)
+    newest = (select(func.max(o.c.id))
+              .where(o.c.surface == surface, o.c.status == "failed", ~delivered_since)
               .group_by(o.c.channel))
     if channel is not None:
         newest = newest.where(o.c.channel == channel)
