@@ -86,12 +86,18 @@ def _services(settings):
 def _store(settings):
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bot.state.errors import UnknownRevision
     from bot.state.store import StateStore
 
     try:
-        return StateStore.from_url(settings.database_url)
+        store = StateStore.from_url(settings.database_url)
+    except UnknownRevision as exc:
+        raise fail(str(exc)) from None
     except SQLAlchemyError as exc:
         raise fail(f"cannot open the state database: {str(exc).splitlines()[0]}") from None
+    if store.migration.changed:
+        err.print(str(store.migration), markup=False, soft_wrap=True)
+    return store
 
 
 def _ready(settings, services, store, health):

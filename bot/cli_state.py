@@ -1,4 +1,4 @@
-"""`ssot sync`, `notify`, `gaps`, `history`, `subscribe`: definition history and notices."""
+"""`ssot sync`, `notify`, `gaps`, `history`, `subscribe`, `migrate`: the state store."""
 
 from __future__ import annotations
 
@@ -17,14 +17,17 @@ MOST = 1000
 
 
 def open_store():
-    """The state store at DATABASE_URL, or a one-line error."""
+    """The state store at DATABASE_URL, upgraded to the newest schema, or a one-line error."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bot.state.errors import UnknownRevision
     from bot.state.store import StateStore
 
     settings = settings_or_exit()
     try:
         return StateStore.from_url(settings.database_url)
+    except UnknownRevision as exc:
+        raise fail(str(exc)) from None
     except SQLAlchemyError as exc:
         message = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
         raise fail(f"cannot open the state store at DATABASE_URL: {message}") from None
@@ -167,6 +170,11 @@ def _target(store, target: str) -> str:
     return resolved
 
 
+def migrate_command() -> None:
+    """Upgrade the state store's tables to the newest schema (every command does so first)."""
+    out.print(str(open_store().migration), markup=False, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `ssot` app."""
     app.command(name="sync")(sync_command)
@@ -175,3 +183,4 @@ def register(app: typer.Typer) -> None:
     app.command(name="history")(history_command)
     app.command(name="subscribe")(subscribe_command)
     app.command(name="unsubscribe")(unsubscribe_command)
+    app.command(name="migrate")(migrate_command)

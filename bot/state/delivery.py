@@ -32,7 +32,7 @@ from sqlalchemy.orm import aliased
 from bot.state import schema
 from bot.state.models import Change, Notification
 from bot.state.notifier import NotDelivered, Notifier
-from bot.state.store import StateStore, aware, utcnow
+from bot.state.store import SLACK, StateStore, aware, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,9 @@ def deliver_pending(store: StateStore, notifiers: Notifier | Mapping[str, Notifi
             break
         attempted += len(batch)
         deliver(store, notifiers, batch, docs_base_url, started, report)
-    counts = store.outbox_counts()
-    report.pending = counts.get("pending", 0) + counts.get("sending", 0)
+    for surface in notifiers:
+        counts = store.outbox_counts(surface=surface)
+        report.pending += counts.get("pending", 0) + counts.get("sending", 0)
     return report
 
 
@@ -102,8 +103,8 @@ def _by_surface(notifiers: Notifier | Mapping[str, Notifier]) -> dict[str, Notif
 
 def claim(store: StateStore, worker: str, size: int, started: dt.datetime,
           lease: dt.timedelta = LEASE, due_only: bool = True,
-          surfaces: tuple[str, ...] = ("slack",)) -> list[Notification]:
-    """Move up to `size` due rows to `sending` under a new claim token and return them."""
+          surfaces: tuple[str, ...] = (SLACK,)) -> list[Notification]:
+    """Move up to `size` due rows of `surfaces` to `sending` under a new claim token."""
     o = schema.outbox
     due = store.due_filter(started, lease)
     if not due_only:
@@ -115,16 +116,16 @@ def claim(store: StateStore, worker: str, size: int, started: dt.datetime,
     # (else another worker could take over rows this one is about to post); never earlier
     # than `started`, which is how a run recognises, and skips, rows it already tried.
     claimed_at = max(started, utcnow())
-    ids = (select(o.c.id).where(due).order_by(o.c.id).limit(size)
+    ids = (select(o.c.id).where(o.c.surface.in_(surfaces), due).order_by(o.c.id).limit(size)
            .with_for_update(skip_locked=True))
     stmt = (update(o).where(o.c.id.in_(ids.scalar_subquery()))
             .values(status="sending", claim=token, claimed_by=worker[:100],
                     claimed_at=claimed_at, attempts=o.c.attempts + 1)
-            .returning(o.c.id, o.c.channel, o.c.payload, o.c.attempts))
+            .returning(o.c.id, o.c.surface, o.c.channel, o.c.payload, o.c.attempts))
     with store.transaction() as conn:
         rows = conn.execute(stmt).all()
-    return [Notification(id=r.id, channel=r.channel, attempts=r.attempts, claim=token,
-                         change=Change.model_validate_json(r.payload))
+    return [Notification(id=r.id, surface=r.surface, channel=r.channel, attempts=r.attempts,
+                         claim=token, change=Change.model_validate_json(r.payload))
             for r in sorted(rows, key=lambda r: r.id)]
 
 
@@ -144,7 +145,7 @@ def _deliver(store: StateStore, notifier: Notifier, notification: Notification,
     except NotDelivered as exc:
         _failed(store, notification, str(exc), exc.permanent, report, started)
     else:
-        _mark(store, notification, status="delivered", delivered_at=utcnow(), slack_ts=posted,
+        _mark(store, notification, status="delivered", delivered_at=utcnow(), posted_id=posted,
               last_error=None)
         report.delivered += 1
 
@@ -180,24 +181,29 @@ def _mark(store: StateStore, notification: Notification, keep_claim: bool = Fals
     return done.rowcount == 1
 
 
-def undelivered(store: StateStore, limit: int = 20) -> list[tuple[str, str, int, str | None]]:
+def undelivered(store: StateStore, limit: int = 20, *,
+                surface: str = SLACK) -> list[tuple[str, str, int, str | None]]:
     """Rows not delivered yet: (channel, status, attempts, last error), oldest first."""
     o = schema.outbox
     query = (select(o.c.channel, o.c.status, o.c.attempts, o.c.last_error)
-             .where(o.c.status != "delivered").order_by(o.c.id).limit(limit))
+             .where(o.c.surface == surface, o.c.status != "delivered")
+             .order_by(o.c.id).limit(limit))
     with store.reading() as conn:
         return [tuple(r) for r in conn.execute(query)]
 
 
-def failing(store: StateStore, channel: str | None = None) -> dict[str, str]:
+def failing(store: StateStore, channel: str | None = None, *,
+            surface: str = SLACK) -> dict[str, str]:
     """Channels whose latest failed notification failed for good, with why: {channel: why}.
 
     A channel stops failing once a later notification there is delivered.
     """
     o, later = schema.outbox, aliased(schema.outbox)
-    delivered_since = exists().where(later.c.channel == o.c.channel,
+    delivered_since = exists().where(later.c.surface == o.c.surface,
+                                     later.c.channel == o.c.channel,
                                      later.c.status == "delivered", later.c.id > o.c.id)
-    newest = (select(func.max(o.c.id)).where(o.c.status == "failed", ~delivered_since)
+    newest = (select(func.max(o.c.id))
+              .where(o.c.surface == surface, o.c.status == "failed", ~delivered_since)
               .group_by(o.c.channel))
     if channel is not None:
         newest = newest.where(o.c.channel == channel)

@@ -2,7 +2,8 @@
 
     StateError
     ├── SyncRefused        the governed files are invalid: nothing was recorded (carries issues)
-    └── NotRecorded        shown to people: no such definition, or none in force that day
+    ├── NotRecorded        shown to people: no such definition, or none in force that day
+    └── UnknownRevision    the store's schema is newer than this release: it is left alone
 
 A failed post is not an exception here: it is recorded on its outbox row and retried.
 """
@@ -31,3 +32,12 @@ class SyncRefused(StateError):
 class NotRecorded(StateError):
     """The history has no such definition, or none was in force on the asked day."""
 
+
+
+class UnknownRevision(StateError):
+    """The state store was written by a newer release: this one will not touch it."""
+
+    def __init__(self, found: str, known: str) -> None:
+        self.found = found
+        super().__init__(f"the state store's schema is at revision {found}, newer than this "
+                         f"release knows ({known}): run the release that wrote it, or newer")

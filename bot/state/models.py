@@ -54,14 +54,27 @@ class Subscription(Record):
 
     channel: str
     target: str
+    surface: str = "slack"
 
 
 class Notification(Record):
     """One outbox row claimed for delivery: where it goes and the change it announces."""
 
     id: int
+    surface: str
     channel: str
-    surface: str = "slack"
     change: Change
     attempts: int
     claim: str
+
+
+class Conversation(Record):
+    """A chat conversation as last seen: what posting to it later needs."""
+
+    surface: str
+    conversation_id: str
+    service_url: str | None = None
+    tenant_id: str | None = None
+    name: str | None = None
+    kind: str | None = None
+    updated_at: dt.datetime

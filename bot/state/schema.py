@@ -1,4 +1,8 @@
-"""The state store's tables (SQLAlchemy Core). `create_all` is idempotent; no migrations yet."""
+"""The state store's tables (SQLAlchemy Core), as the newest migration leaves them.
+
+A change here ships with a revision in `bot/state/migrations/versions/`; a test checks that
+upgrading an empty store to the newest revision gives exactly these tables.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,18 @@ from sqlalchemy import (
 )
 
 metadata = MetaData()
+
+# Slack or Teams: channel, user and conversation ids are only unique within one platform.
+SLACK = "slack"
+# Teams conversation and user ids run to a few hundred characters; Slack's are about 11.
+ID = 300
+
+
+def surface_column(primary_key: bool = False) -> Column:
+    """Which platform a row's channel id is on; rows from before Teams are Slack's."""
+    return Column("surface", String(20), primary_key=primary_key, nullable=False,
+                  server_default=SLACK)
+
 
 # Every version of every term and metric definition, oldest first by `id`.
 versions = Table(
@@ -45,17 +61,20 @@ versions = Table(
 
 subscriptions = Table(
     "ssot_subscriptions", metadata,
-    Column("channel", String(50), primary_key=True),
+    surface_column(primary_key=True),
+    Column("channel", String(ID), primary_key=True),
     Column("target", String(100), primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
-# One row per (version, channel): the unique constraint makes a re-run of a sync harmless.
+# One row per (version, surface, channel): the unique constraint makes a re-run of a sync
+# harmless.
 outbox = Table(
     "ssot_outbox", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("version_id", Integer, ForeignKey("ssot_definition_versions.id"), nullable=False),
-    Column("channel", String(50), nullable=False),
+    surface_column(),
+    Column("channel", String(ID), nullable=False),
     Column("payload", Text, nullable=False),
     Column("status", String(20), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
@@ -65,9 +84,11 @@ outbox = Table(
     Column("claimed_at", DateTime(timezone=True)),
     Column("last_error", Text),
     Column("delivered_at", DateTime(timezone=True)),
-    Column("slack_ts", String(40)),
+    # The posted message's id on its platform: a Slack ts, a Teams activity id.
+    Column("posted_id", String(ID)),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("version_id", "channel", name="uq_ssot_outbox_version_channel"),
+    UniqueConstraint("version_id", "surface", "channel",
+                     name="uq_ssot_outbox_version_surface_channel"),
     Index("ix_ssot_outbox_due", "status", "next_attempt_at"),
 )
 
@@ -78,8 +99,9 @@ feedback = Table(
     Column("question_key", String(500), nullable=False),
     Column("answer_id", String(100)),
     Column("helpful", Boolean, nullable=False),
-    Column("user", String(50)),
-    Column("channel", String(50)),
+    surface_column(),
+    Column("user", String(ID)),
+    Column("channel", String(ID)),
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
@@ -88,14 +110,16 @@ unanswered = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("question", Text, nullable=False),
     Column("question_key", String(500), nullable=False, index=True),
-    Column("user", String(50)),
-    Column("channel", String(50)),
+    surface_column(),
+    Column("user", String(ID)),
+    Column("channel", String(ID)),
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
 autoanswer = Table(
     "ssot_autoanswer", metadata,
-    Column("channel", String(50), primary_key=True),
+    surface_column(primary_key=True),
+    Column("channel", String(ID), primary_key=True),
     Column("enabled", Boolean, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -109,7 +133,22 @@ processed_events = Table(
 
 bot_threads = Table(
     "ssot_bot_threads", metadata,
-    Column("channel", String(50), primary_key=True),
-    Column("thread_ts", String(40), primary_key=True),
+    surface_column(primary_key=True),
+    Column("channel", String(ID), primary_key=True),
+    Column("thread_ts", String(ID), primary_key=True),
     Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# What posting to a conversation later needs: Teams sends proactive messages to the service
+# URL and tenant its last activity came from; the name is what people call the channel.
+conversations = Table(
+    "ssot_conversations", metadata,
+    Column("surface", String(20), primary_key=True),
+    Column("conversation_id", String(ID), primary_key=True),
+    Column("service_url", String(500)),
+    Column("tenant_id", String(100)),
+    Column("name", String(ID)),
+    # personal, channel or groupChat (Teams' conversationType)
+    Column("kind", String(20)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

@@ -36,8 +36,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
-from bot.state import schema
-from bot.state.models import Change, Gap, Subscription, Version
+from bot.state import migrate, schema
+from bot.state.migrate import Migration
+from bot.state.models import Change, Conversation, Gap, Subscription, Version
 from knowledge.normalize import key
 
 T = TypeVar("T")
@@ -46,6 +47,7 @@ ALL = "all"
 BUSY_TIMEOUT_S = 5.0
 # Any fixed 64-bit number, the same in every instance: the advisory lock on schema changes.
 SCHEMA_LOCK = 0x5507_5C4E
+SLACK = schema.SLACK
 log = logging.getLogger(__name__)
 _SPACES = re.compile(r"\s+")
 
@@ -96,25 +98,35 @@ def question_key(question: str) -> str:
 
 
 class StateStore:
-    """History, subscriptions, outbox, feedback, gaps and Slack bookkeeping."""
+    """History, subscriptions, outbox, feedback, gaps and chat bookkeeping, per surface."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writer = engine.execution_options(ssot_write=True)
         self._schema_lock = threading.Lock()
-        self.ensure_schema()
+        self.migration = self.ensure_schema(heal=False)
 
-    def ensure_schema(self) -> None:
-        """Create whatever tables are missing; safe from many threads and processes at once.
+    def ensure_schema(self, heal: bool = True) -> Migration:
+        """Upgrade the tables to the newest revision; safe from many threads and processes.
 
         On PostgreSQL an advisory lock makes concurrent starts (several instances, or a
-        database re-created under a running one) create the schema once; SQLite's own write
-        lock serialises it there.
+        database re-created under a running one) migrate once; SQLite's write lock, taken at
+        BEGIN IMMEDIATE, serialises it there. A store already at the newest revision costs
+        one query and no lock. `heal` also re-creates tables lost under a running app.
         """
-        with self._schema_lock, self.engine.begin() as conn:
+        if not heal:
+            with self.engine.connect() as conn:
+                found = migrate.recorded(conn)
+            if found == migrate.head():
+                return Migration(before=found, after=found)
+        with self._schema_lock, self._writer.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-            schema.metadata.create_all(conn)
+            done = migrate.upgrade(conn)
+            if heal:
+                # At the newest revision the tables are exactly these: put back any lost one.
+                schema.metadata.create_all(conn)
+        return done
 
     @classmethod
     def from_url(cls, database_url: str, schema_name: str | None = None) -> StateStore:
@@ -128,7 +140,11 @@ class StateStore:
             with engine.begin() as conn:
                 conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema_name}"')
             engine = engine.execution_options(schema_translate_map={None: schema_name})
-        return cls(engine)
+        try:
+            return cls(engine)
+        except Exception:
+            engine.dispose()
+            raise
 
     @property
     def dialect(self) -> str:
@@ -169,22 +185,23 @@ class StateStore:
 
     @_retried
     def record_feedback(self, question: str, answer_id: str | None, helpful: bool,
-                        user: str | None, channel: str | None) -> None:
+                        user: str | None, channel: str | None, *, surface: str = SLACK) -> None:
         """Store a Helpful / Not helpful click; a Not helpful one counts as a gap."""
         question, user, channel = storable(question), storable(user), storable(channel)
         with self.transaction() as conn:
             conn.execute(insert(schema.feedback).values(
                 question=question, question_key=question_key(question), answer_id=answer_id,
-                helpful=helpful, user=user, channel=channel, at=utcnow()))
+                helpful=helpful, surface=surface, user=user, channel=channel, at=utcnow()))
 
     @_retried
-    def record_unanswered(self, question: str, user: str | None, channel: str | None) -> None:
+    def record_unanswered(self, question: str, user: str | None, channel: str | None, *,
+                          surface: str = SLACK) -> None:
         """Store a question that got no answer: the glossary's to-do list."""
         question, user, channel = storable(question), storable(user), storable(channel)
         with self.transaction() as conn:
             conn.execute(insert(schema.unanswered).values(
-                question=question, question_key=question_key(question), user=user,
-                channel=channel, at=utcnow()))
+                question=question, question_key=question_key(question), surface=surface,
+                user=user, channel=channel, at=utcnow()))
 
     @_retried
     def gaps(self, limit: int = 20) -> list[Gap]:
@@ -212,29 +229,33 @@ class StateStore:
     # Subscriptions and per-channel settings --------------------------------------------
 
     @_retried
-    def subscribe(self, channel: str, target: str) -> bool:
+    def subscribe(self, channel: str, target: str, *, surface: str = SLACK) -> bool:
         """Subscribe a channel to a term id, a domain or 'all'; False if it already was."""
-        return self._insert_once(schema.subscriptions, channel=channel,
+        return self._insert_once(schema.subscriptions, surface=surface, channel=channel,
                                  target=target.strip().lower(), created_at=utcnow())
 
     @_retried
-    def unsubscribe(self, channel: str, target: str) -> bool:
+    def unsubscribe(self, channel: str, target: str, *, surface: str = SLACK) -> bool:
         """Remove a subscription; False if there was none."""
         s = schema.subscriptions
         with self.transaction() as conn:
             result = conn.execute(delete(s).where(
-                s.c.channel == channel, s.c.target == target.strip().lower()))
+                s.c.surface == surface, s.c.channel == channel,
+                s.c.target == target.strip().lower()))
         return result.rowcount > 0
 
     @_retried
-    def subscriptions(self, channel: str | None = None) -> list[Subscription]:
-        """Every subscription, or one channel's, sorted."""
+    def subscriptions(self, channel: str | None = None, *,
+                      surface: str = SLACK) -> list[Subscription]:
+        """Every subscription on a surface, or one channel's, sorted."""
         s = schema.subscriptions
-        query = select(s.c.channel, s.c.target).order_by(s.c.channel, s.c.target)
+        query = (select(s.c.surface, s.c.channel, s.c.target).where(s.c.surface == surface)
+                 .order_by(s.c.channel, s.c.target))
         if channel is not None:
             query = query.where(s.c.channel == channel)
         with self.reading() as conn:
-            return [Subscription(channel=r.channel, target=r.target) for r in conn.execute(query)]
+            return [Subscription(surface=r.surface, channel=r.channel, target=r.target)
+                    for r in conn.execute(query)]
 
     @_retried
     def resolve_target(self, text: str) -> str | None:
@@ -247,23 +268,60 @@ class StateStore:
         return found.definition_id if found else None
 
     @_retried
-    def set_autoanswer(self, channel: str, on: bool) -> None:
+    def set_autoanswer(self, channel: str, on: bool, *, surface: str = SLACK) -> None:
         """Turn answering definitional questions without a mention on or off in a channel."""
         a = schema.autoanswer
         with self.transaction() as conn:
-            done = conn.execute(update(a).where(a.c.channel == channel)
+            done = conn.execute(update(a).where(a.c.surface == surface, a.c.channel == channel)
                                 .values(enabled=on, updated_at=utcnow()))
             if done.rowcount == 0:
-                conn.execute(insert(a).values(channel=channel, enabled=on, updated_at=utcnow()))
+                conn.execute(insert(a).values(surface=surface, channel=channel, enabled=on,
+                                              updated_at=utcnow()))
 
     @_retried
-    def autoanswer(self, channel: str) -> bool:
+    def autoanswer(self, channel: str, *, surface: str = SLACK) -> bool:
         """Whether autoanswer is on in this channel (off unless turned on)."""
         a = schema.autoanswer
+        query = select(a.c.enabled).where(a.c.surface == surface, a.c.channel == channel)
         with self.reading() as conn:
-            return bool(conn.scalar(select(a.c.enabled).where(a.c.channel == channel)))
+            return bool(conn.scalar(query))
 
-    # Slack bookkeeping -------------------------------------------------------------------
+    # Conversations -----------------------------------------------------------------------
+
+    @_retried
+    def remember_conversation(self, surface: str, conversation_id: str, *,
+                              service_url: str | None = None, tenant_id: str | None = None,
+                              name: str | None = None, kind: str | None = None) -> None:
+        """Keep what posting to a conversation later needs; a value not given stays as it was."""
+        c = schema.conversations
+        known = {k: v for k, v in {"service_url": service_url, "tenant_id": tenant_id,
+                                   "name": storable(name), "kind": kind}.items()
+                 if v is not None}
+        where = and_(c.c.surface == surface, c.c.conversation_id == conversation_id)
+        for _ in range(2):
+            with self.transaction() as conn:
+                if conn.execute(update(c).where(where)
+                                .values(**known, updated_at=utcnow())).rowcount:
+                    return
+            # Not there yet: insert, unless another writer just did (then update theirs).
+            if self._insert_once(c, surface=surface, conversation_id=conversation_id,
+                                 **known, updated_at=utcnow()):
+                return
+
+    @_retried
+    def conversation(self, surface: str, conversation_id: str) -> Conversation | None:
+        """What is known about a conversation, or None if it was never seen."""
+        c = schema.conversations
+        query = select(c).where(c.c.surface == surface, c.c.conversation_id == conversation_id)
+        with self.reading() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return Conversation(surface=row.surface, conversation_id=row.conversation_id,
+                            service_url=row.service_url, tenant_id=row.tenant_id,
+                            name=row.name, kind=row.kind, updated_at=aware(row.updated_at))
+
+    # Chat bookkeeping --------------------------------------------------------------------
 
     @_retried
     def claim_event(self, event_id: str) -> bool:
@@ -279,15 +337,17 @@ class StateStore:
             return conn.execute(delete(t).where(t.c.at < utcnow() - older_than)).rowcount
 
     @_retried
-    def mark_thread(self, channel: str, thread_ts: str) -> None:
+    def mark_thread(self, channel: str, thread_ts: str, *, surface: str = SLACK) -> None:
         """Remember a thread the bot answered in, so replies there are follow-ups."""
-        self._insert_once(schema.bot_threads, channel=channel, thread_ts=thread_ts, at=utcnow())
+        self._insert_once(schema.bot_threads, surface=surface, channel=channel,
+                          thread_ts=thread_ts, at=utcnow())
 
     @_retried
-    def is_bot_thread(self, channel: str, thread_ts: str) -> bool:
+    def is_bot_thread(self, channel: str, thread_ts: str, *, surface: str = SLACK) -> bool:
         """Whether the bot has answered in this thread."""
         t = schema.bot_threads
-        query = select(literal(1)).where(t.c.channel == channel, t.c.thread_ts == thread_ts)
+        query = select(literal(1)).where(t.c.surface == surface, t.c.channel == channel,
+                                         t.c.thread_ts == thread_ts)
         with self.reading() as conn:
             return conn.scalar(query) is not None
 
@@ -394,11 +454,14 @@ class StateStore:
     # Outbox counts -----------------------------------------------------------------------
 
     @_retried
-    def outbox_counts(self) -> dict[str, int]:
-        """How many notifications are pending, sending, delivered or failed."""
+    def outbox_counts(self, surface: str | None = None) -> dict[str, int]:
+        """How many notifications are pending, sending, delivered or failed (on a surface)."""
         o = schema.outbox
+        query = select(o.c.status, func.count()).group_by(o.c.status)
+        if surface is not None:
+            query = query.where(o.c.surface == surface)
         with self.reading() as conn:
-            rows = conn.execute(select(o.c.status, func.count()).group_by(o.c.status)).all()
+            rows = conn.execute(query).all()
         return {status: n for status, n in rows}
 
     def due_filter(self, now: dt.datetime, lease: dt.timedelta):

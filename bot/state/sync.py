@@ -3,7 +3,8 @@
 The first sync of an empty store records every definition as the baseline and notifies
 nobody: a fresh install must not announce 74 "new" definitions to every subscribed channel.
 After that, each added, changed, approved, deprecated or removed definition gets a new
-version and, in the same transaction, one outbox row per channel that should hear about it.
+version and, in the same transaction, one outbox row per channel that should hear about it
+(a channel is a surface, Slack or Teams, and its id there).
 A draft is recorded but announces nothing; a draft becoming approved does.
 """
 
@@ -21,7 +22,7 @@ from bot.state import schema
 from bot.state.definitions import Definition, load_definitions
 from bot.state.diffing import diff_text
 from bot.state.models import Change
-from bot.state.store import ALL, StateStore, change_from_rows, utcnow
+from bot.state.store import ALL, SLACK, StateStore, change_from_rows, utcnow
 
 ATTEMPTS = 3
 
@@ -103,10 +104,10 @@ def _store(conn: Connection, report: SyncReport, new: Definition, previous, chan
     if report.baseline or not _announces(new.status, change, previous):
         return
     payload = change_from_rows(row, announced).model_dump_json()
-    for channel in _channels(conn, new, notify_channel):
+    for surface, channel in _channels(conn, new, notify_channel):
         conn.execute(insert(schema.outbox).values(
-            version_id=row_id, channel=channel, payload=payload, status="pending", attempts=0,
-            next_attempt_at=now, created_at=now))
+            version_id=row_id, surface=surface, channel=channel, payload=payload,
+            status="pending", attempts=0, next_attempt_at=now, created_at=now))
         report.queued += 1
 
 
@@ -124,13 +125,15 @@ def _last_announced(conn: Connection, new: Definition, before_id: int):
     return conn.execute(query.where(v.c.status != "draft", v.c.change != "removed")).first()
 
 
-def _channels(conn: Connection, new: Definition, notify_channel: str | None) -> list[str]:
-    """One entry per channel, however many of its subscriptions match."""
+def _channels(conn: Connection, new: Definition,
+              notify_channel: str | None) -> list[tuple[str, str]]:
+    """One (surface, channel) per channel, however many of its subscriptions match."""
     s = schema.subscriptions
     targets = {ALL, new.id, *(t for t in (new.term, new.domain) if t)}
-    found = set(conn.scalars(select(s.c.channel).where(s.c.target.in_(targets))))
-    if notify_channel:
-        found.add(notify_channel)
+    query = select(s.c.surface, s.c.channel).where(s.c.target.in_(targets))
+    found = {(r.surface, r.channel) for r in conn.execute(query)}
+    if notify_channel:  # SSOT_NOTIFY_CHANNEL is a Slack channel
+        found.add((SLACK, notify_channel))
     return sorted(found)
 
 

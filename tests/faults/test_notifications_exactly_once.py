@@ -25,6 +25,7 @@ from bot.state import schema
 from bot.state.delivery import deliver_pending
 from bot.state.store import StateStore
 from bot.state.sync import sync
+from tests.conftest import ROOT
 from tests.slack_requests import SlackSender
 from tests.slack_standin import Reply, SlackStandIn
 from tests.state_support import METRICS, edit, open_store
@@ -76,12 +77,12 @@ def test_posts_with_an_unknown_outcome_appear_exactly_once(store, docs, slack_ap
     assert runs[-1].pending == 0 and store.outbox_counts() == {"delivered": 20}
     o = schema.outbox
     with store.engine.connect() as conn:
-        rows = conn.execute(select(o.c.id, o.c.channel, o.c.slack_ts)).all()
+        rows = conn.execute(select(o.c.id, o.c.channel, o.c.posted_id)).all()
     assert in_the_channels(slack_api) == Counter({(r.channel, r.id): 1 for r in rows})
     # Each row knows its message: a found one by the ts it has in the channel.
     posted = {m["metadata"]["event_payload"]["notification_id"]: m["ts"]
               for messages in slack_api.messages.values() for m in messages}
-    assert {r.id: r.slack_ts for r in rows} == posted
+    assert {r.id: r.posted_id for r in rows} == posted
     # Looked up, not re-posted: only the two posts Slack never took were sent again.
     assert len(slack_api.calls_to("chat.postMessage")) == 22
 
@@ -97,6 +98,7 @@ def test_a_channel_the_bot_is_not_in_fails_at_once_and_says_why(kb, docs, tmp_pa
         assert sync(store, docs, METRICS).queued == 2
         slack_api.channel_errors["CGONE"] = "not_in_channel"
         env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "DATABASE_URL": url,
+               "PYTHONPATH": str(ROOT),  # this checkout's code, whatever is installed
                "SSOT_GLOSSARY_DIR": str(docs), "SLACK_API_BASE_URL": slack_api.api_url,
                "SLACK_BOT_TOKEN": "xoxb-test"}
 

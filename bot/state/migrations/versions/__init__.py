@@ -1,0 +1,1 @@
+"""Schema revisions, oldest first by number; each names the one before it."""
