@@ -67,6 +67,7 @@ def ask(
     except InvalidQuestion as exc:
         raise fail(str(exc), 2) from None
     answer = _services().ask(question, audience)
+    record_unanswered(answer, "cli")
     if json_:
         print(answer.model_dump_json())
     else:
@@ -107,6 +108,7 @@ def _define_now(term: str):
     except InvalidQuestion as exc:
         raise fail(str(exc), 2) from None
     answer = _services(lazy_index=True).define(term)
+    record_unanswered(answer, "cli")
     if answer.kind == "no_answer":
         names = [s.name for s in answer.suggestions]
         hint = f" Did you mean: {', '.join(names)}?" if names else ""
@@ -288,7 +290,28 @@ def chat() -> None:
     """Try the bot in this terminal: questions, /define TERM, /metric ..., /help, /quit."""
     from bot.console import run_console
 
-    run_console(_services(), out)
+    run_console(_services(), out, record=lambda answer: record_unanswered(answer, "console"))
+
+
+def record_unanswered(answer, surface: str) -> None:
+    """A question without an answer joins the glossary owners' list (`ssot gaps`), from the
+    command line and the console as from chat; failing to write it never fails the command."""
+    if answer.kind != "no_answer" or not answer.question:
+        return
+    import getpass
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.state.store import StateStore
+
+    try:
+        store = StateStore.from_url(settings_or_exit().database_url)
+        try:
+            store.record_unanswered(answer.question, getpass.getuser(), None, surface=surface)
+        finally:
+            store.close()
+    except (SQLAlchemyError, ValueError, OSError) as exc:
+        err.print(f"note: not recorded for the glossary owners: {exc}", markup=False)
 
 
 def _register_command_groups() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.markup import escape
@@ -10,6 +11,7 @@ from rich.prompt import Prompt
 
 from bot.render_text import render_answer
 from bot.services import SORRY, Services
+from knowledge.answer import Answer
 from knowledge.errors import UserFacingError
 from knowledge.service import KnowledgeBase
 
@@ -23,8 +25,9 @@ HELP = (
 )
 
 
-def run_console(services: Services | KnowledgeBase, console: Console) -> None:
-    """Read questions until /quit or end of input."""
+def run_console(services: Services | KnowledgeBase, console: Console,
+                record: Callable[[Answer], None] | None = None) -> None:
+    """Read questions until /quit or end of input; `record` keeps the unanswered ones."""
     if isinstance(services, KnowledgeBase):
         services = Services(knowledge=services)
     kb = services.knowledge
@@ -39,10 +42,11 @@ def run_console(services: Services | KnowledgeBase, console: Console) -> None:
         if line in ("/quit", "/exit", "/q"):
             return
         if line:
-            console.print(respond(services, line))
+            console.print(respond(services, line, record))
 
 
-def respond(services: Services | KnowledgeBase, line: str):
+def respond(services: Services | KnowledgeBase, line: str,
+            record: Callable[[Answer], None] | None = None):
     """One console turn: a command or a question, rendered; user errors become a message.
 
     Strings returned here are rich markup: whatever the user typed is escaped into them, so
@@ -55,14 +59,14 @@ def respond(services: Services | KnowledgeBase, line: str):
         if command == "/help":
             return HELP
         if command == "/define":
-            return render_answer(services.define(rest))
+            return _shown(services.define(rest), record)
         if command == "/metric":
             return render_answer(services.metric(rest))
         if command == "/reload":
             return _reload(services.knowledge)
         if command.startswith("/"):
             return f"[red]unknown command {escape(command)}[/]. {HELP}"
-        return render_answer(services.ask(line))
+        return _shown(services.ask(line), record)
     except UserFacingError as exc:
         message = str(exc)
         if getattr(exc, "suggestions", None):
@@ -71,6 +75,12 @@ def respond(services: Services | KnowledgeBase, line: str):
     except Exception:  # the console stays up; the cause goes to the log
         log.exception("console turn failed: %r", line[:200])
         return f"[red]{escape(SORRY)}[/]"
+
+
+def _shown(answer: Answer, record: Callable[[Answer], None] | None):
+    if record is not None:
+        record(answer)
+    return render_answer(answer)
 
 
 def _reload(kb: KnowledgeBase) -> str:

@@ -9,6 +9,7 @@ Calls are named by operation:
     update / delete      PUT / DELETE /v3/conversations/{id}/activities/{activityId}
     create_conversation  POST   /v3/conversations
     members              GET    /v3/conversations/{id}/members[/{memberId}]
+    channels             GET    /v3/teams/{teamId}/conversations (from `standin.channels`)
     user_token           anything under /api/usertoken/ (404: nobody is signed in)
     other                anything else, answered `{}`
 
@@ -92,6 +93,7 @@ class TeamsStandIn:
         self.calls: list[Call] = []
         self.activities: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.members: dict[str, list[dict[str, Any]]] = {}  # conversation id -> its members
+        self.channels: dict[str, list[dict[str, Any]]] = {}  # team id -> [{id, name}]
         self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
         self._changed = threading.Condition()
         self._ids = itertools.count(FIRST_ID)
@@ -214,6 +216,10 @@ class TeamsStandIn:
             return 201, answer
         if operation == "members":
             return 200, self.members.get(conversation or "", [])
+        if operation == "channels":
+            if conversation not in self.channels:
+                return 404, {"error": {"code": "NotFound", "message": "no such team"}}
+            return 200, {"conversations": self.channels[conversation]}
         if operation == "user_token":
             return 404, {"error": {"code": "NotFound", "message": "no token"}}
         return 200, {}
@@ -227,6 +233,8 @@ def _route(method: str, path: str) -> tuple[str, str | None, str | None]:
     if "v3" not in parts:
         return "other", None, None
     rest = parts[parts.index("v3") + 1:]
+    if len(rest) == 3 and rest[0] == "teams" and rest[2] == "conversations":
+        return "channels", rest[1], None
     if rest == ["conversations"] and method == "POST":
         return "create_conversation", None, None
     if len(rest) < 2 or rest[0] != "conversations":

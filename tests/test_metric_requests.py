@@ -37,7 +37,7 @@ def test_an_unknown_metric_suggests_the_closest_ones(engine):
     with pytest.raises(UnknownMetric) as caught:
         engine.plan("win rat")
     assert caught.value.suggestions[0] == "win_rate"
-    assert "ssot metrics" in str(caught.value)
+    assert "Did you mean: win_rate" in str(caught.value)
 
 
 def test_an_unknown_dimension_lists_the_allowed_ones(engine):

@@ -44,6 +44,7 @@ from bot.chat.asked import Asked
 from bot.teams.adapter import MAX_BODY, MESSAGES_PATH, AsgiAdapter
 from bot.teams.cards import HELPFUL, answer_card, card_data, message_card, parse_card_data
 from knowledge.answer import Answer, Ref, Source
+from tests.teams_requests import CHANNEL, buttons, channel_mention, personal, texts
 from tests.teams_standin import BOT_ID, TENANT_ID, TeamsStandIn
 
 MQL = Answer(
@@ -56,7 +57,6 @@ MQL = Answer(
 # What the SDK would read from the environment (or from a .env it loads at import).
 SDK_ENV = ("CLIENT_ID", "CLIENT_SECRET", "TENANT_ID", "SERVICE_URL", "CLOUD", "OAUTH_URL",
            "MANAGED_IDENTITY_CLIENT_ID", "DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS")
-CHANNEL = "19:revops@thread.tacv2"
 
 
 @pytest.fixture(autouse=True)
@@ -143,75 +143,14 @@ def answering_app(adapter: AsgiAdapter, questions: list[str]) -> App:
     return app
 
 
-def message(standin: TeamsStandIn, text: str, activity_id: str, conversation: dict,
-            **extra) -> dict:
-    """A message activity as the Bot Connector delivers it."""
-    return {"type": "message", "id": activity_id, "timestamp": "2026-11-15T10:00:00.000Z",
-            "serviceUrl": standin.service_url, "channelId": "msteams",
-            "from": {"id": "29:user-ana", "name": "Ana Ruiz",
-                     "aadObjectId": "00000000-0000-0000-0000-0000000000a1"},
-            "conversation": conversation, "recipient": {"id": BOT_ID, "name": "ssot"},
-            "text": text, "textFormat": "plain", "locale": "en-US",
-            "channelData": {"tenant": {"id": TENANT_ID}}, **extra}
 
 
-def personal(standin: TeamsStandIn, text: str, activity_id: str = "1770000000100",
-             **extra) -> dict:
-    conversation = {"id": "a:personal-ana", "conversationType": "personal",
-                    "tenantId": TENANT_ID}
-    return message(standin, text, activity_id, conversation, **extra)
 
 
-def channel_mention(standin: TeamsStandIn, text: str, activity_id: str) -> dict:
-    """A new channel post that @mentions the bot: its conversation is the post's thread."""
-    conversation = {"id": f"{CHANNEL};messageid={activity_id}", "conversationType": "channel",
-                    "isGroup": True, "tenantId": TENANT_ID}
-    return message(
-        standin, f"<at>ssot</at> {text}", activity_id, conversation,
-        entities=[{"type": "mention", "text": "<at>ssot</at>",
-                   "mentioned": {"id": BOT_ID, "name": "ssot"}}],
-        channelData={"teamsChannelId": CHANNEL, "teamsTeamId": "19:team@thread.tacv2",
-                     "channel": {"id": CHANNEL}, "team": {"id": "19:team@thread.tacv2"},
-                     "tenant": {"id": TENANT_ID}})
 
 
-def texts(card: dict) -> list[str]:
-    """Every piece of text a person sees on a card, in order."""
-    found: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in ("TextBlock", "TextRun"):
-                found.append(node["text"])
-            if "type" not in node and {"title", "value"} <= node.keys():  # a fact
-                found.append(f"{node['title']}: {node['value']}")
-            for key, value in node.items():
-                if key != "data":
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
-def buttons(card: dict) -> dict[str, dict]:
-    """Each Action.Execute's title and the data it sends."""
-    found: dict[str, dict] = {}
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute":
-                found[node["title"]] = node["data"]
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 def test_a_personal_question_gets_the_answer_card_as_a_reply(serve, teams_api):

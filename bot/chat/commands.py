@@ -104,7 +104,7 @@ def _subscribe(replies: Replies, target: str, where: Where) -> Reply:
     resolved = _target(replies, target)
     if isinstance(resolved, Reply):
         return resolved
-    added = replies.store.subscribe(where.channel, resolved)
+    added = replies.store.subscribe(where.channel, resolved, surface=where.surface)
     what = "every definition" if resolved == "all" else f"`{resolved}`"
     if not added:
         return message(f"This channel already hears about changes to {what}.")
@@ -115,7 +115,7 @@ def _unsubscribe(replies: Replies, target: str, where: Where) -> Reply:
     resolved = _target(replies, target)
     if isinstance(resolved, Reply):
         return resolved
-    if replies.store.unsubscribe(where.channel, resolved):
+    if replies.store.unsubscribe(where.channel, resolved, surface=where.surface):
         return message(f"Unsubscribed from `{resolved}`.")
     return message(f"This channel was not subscribed to `{resolved}`.")
 
@@ -133,11 +133,12 @@ def _target(replies: Replies, target: str) -> str | Reply:
 def _subscriptions(replies: Replies, _rest: str, where: Where) -> Reply:
     from bot.state.delivery import failing
 
-    subs = replies.store.subscriptions(where.channel)
+    subs = replies.store.subscriptions(where.channel, surface=where.surface)
     listed = ("This channel hears about changes to: " + ", ".join(f"`{s.target}`" for s in subs)
               if subs else "This channel has no subscriptions. Try "
               f"`{replies.words.ssot}subscribe mql`.")
-    why = failing(replies.store, where.channel).get(where.channel) if where.channel else None
+    why = (failing(replies.store, where.channel, surface=where.surface).get(where.channel)
+           if where.channel else None)
     if why:
         listed += f"\nNotifications to this channel are failing: {escape(why)}"
     return message(listed)
@@ -196,7 +197,7 @@ def _autoanswer(replies: Replies, value: str, where: Where) -> Reply:
     if value.lower() not in ("on", "off"):
         return message(f"Usage: `{replies.words.ssot}autoanswer on` or "
                        f"`{replies.words.ssot}autoanswer off`.")
-    replies.store.set_autoanswer(where.channel, value.lower() == "on")
+    replies.store.set_autoanswer(where.channel, value.lower() == "on", surface=where.surface)
     if value.lower() == "on":
         return message("Autoanswer is on: I answer definitional questions in this channel "
                        "without a mention, when I am confident.")

@@ -68,7 +68,7 @@ def _question_or_command(replies: Replies, message: Message) -> Reply:
 
 def _in_bot_thread(replies: Replies, where: Where, thread: str) -> bool:
     try:
-        return replies.store.is_bot_thread(where.channel, thread)
+        return replies.store.is_bot_thread(where.channel, thread, surface=where.surface)
     except Exception:  # without the store a follow-up needs a mention; it is not a failure
         log.warning("could not tell whether %s is the bot's thread", thread, exc_info=True)
         return False

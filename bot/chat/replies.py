@@ -8,6 +8,7 @@ checked without one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -114,8 +115,9 @@ class Replies:
         """Store a Helpful / Not helpful click with the question and the answer id."""
         if asked is None:
             return message(EXPIRED)
-        self.recorder.record(self.store.record_feedback, asked.text, asked.answer_id, helpful,
-                             where.user, where.channel)
+        write = functools.partial(self.store.record_feedback, surface=where.surface)
+        self.recorder.record(write, asked.text, asked.answer_id, helpful, where.user,
+                             where.channel)
         if helpful:
             return message("Thanks, glad it helped.")
         return message("Thanks: noted for the glossary owners as a question to answer better.")
@@ -143,7 +145,7 @@ class Replies:
         if not where.channel or not looks_definitional(text):
             return None
         try:
-            if not self.store.autoanswer(where.channel):
+            if not self.store.autoanswer(where.channel, surface=where.surface):
                 return None
             answer = self.services.ask(text, self.conversation(where), with_sql=False)
             reply = self._reply(answer, Asked(via="ask", text=text), where, False, record=False)
@@ -155,8 +157,8 @@ class Replies:
     def _reply(self, answer: Answer, asked: Asked, where: Where, shareable: bool,
                record: bool = True) -> Reply:
         if answer.kind == "no_answer" and record and answer.question:
-            self.recorder.record(self.store.record_unanswered, asked.text, where.user,
-                                 where.channel)
+            write = functools.partial(self.store.record_unanswered, surface=where.surface)
+            self.recorder.record(write, asked.text, where.user, where.channel)
         private = self._restricted_here(answer, where)
         asked = asked.model_copy(update={"answer_id": answer_id(answer)})
         return Reply(answer=answer, asked=asked, private=private,

@@ -1,0 +1,217 @@
+"""Measure the Teams app as the Bot Connector sees it: one `ssot serve --http` on loopback.
+
+1. HTTP latency of 200 message activities (personal-chat questions) sent at the same moment,
+   with TEAMS_DEV=1 (no token to check): every one must get 200 (target: all within 3 s,
+   p99 <= 300 ms), and every reply must reach the Bot Connector stand-in.
+2. Time from a personal-chat question to its reply reaching the stand-in, as a ratio to the
+   bare `KnowledgeBase.ask` latency (the same ONNX embedder) measured in this run (target
+   <= 1.5x).
+
+Run: .venv/bin/python benchmarks/bench_teams.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from tests.teams_requests import personal  # noqa: E402
+from tests.teams_standin import TeamsStandIn  # noqa: E402
+
+CONCURRENT = 200
+CLIENT_PROCESSES = 2
+QUESTIONS = 60
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def questions() -> list[str]:
+    path = ROOT / "tests" / "eval" / "questions.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r["question"] for r in rows if r.get("expected")][:QUESTIONS]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMS_"))}
+    env.update({"TEAMS_DEV": "1", "DATABASE_URL": f"sqlite:///{workdir / 's.db'}",
+                "SSOT_SYNC_INTERVAL_S": "3600", "PYTHONPATH": str(ROOT)})
+    ssot = str(Path(sys.executable).parent / "ssot")
+    log = open(workdir / "serve.log", "w")  # noqa: SIM115 (lives as long as the server)
+    proc = subprocess.Popen([ssot, "serve", "--http", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"server exited: {(workdir / 'serve.log').read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1):
+                return proc, base
+        except OSError:
+            time.sleep(0.2)
+    sys.exit("server did not become healthy in 600 s")
+
+
+def activity(api: TeamsStandIn, n: int, text: str) -> dict:
+    """A question in its own personal chat, so every reply can be told apart."""
+    body = personal(api, text, str(1_800_000_000_000 + n))
+    body["conversation"] = {**body["conversation"], "id": f"a:bench-{n}"}
+    return body
+
+
+def burst(base: str, api: TeamsStandIn) -> tuple[list[float], float]:
+    """HTTP latency (ms) of CONCURRENT message activities released at the same instant."""
+    per = CONCURRENT // CLIENT_PROCESSES
+    terms = ["what is an MQL?", "define sal", "what does ARR mean", "pipeline"]
+    start_at = time.time() + 2.0
+    jobs = [(base, [json.dumps(activity(api, p * per + i, terms[i % 4]))
+                    for i in range(per)], start_at) for p in range(CLIENT_PROCESSES)]
+    with multiprocessing.get_context("spawn").Pool(CLIENT_PROCESSES) as pool:
+        results = pool.map(_send_batch, jobs)
+    bad = [s for batch in results for s, _ in batch if s != 200]
+    if bad:
+        sys.exit(f"{len(bad)} activities were not answered with 200: {bad[:5]}")
+    return [ms for batch in results for _, ms in batch], start_at
+
+
+def _send_batch(job: tuple[str, list[str], float]) -> list[tuple[int, float]]:
+    """Send one process's share of the burst at `start_at`; (status, ms) for each request."""
+    base, bodies, start_at = job
+    parsed = urllib.parse.urlsplit(base)
+    requests = []
+    for body in bodies:
+        head = (f"POST /api/messages HTTP/1.1\r\nHost: {parsed.netloc}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body.encode())}\r\n"
+                "Connection: close\r\n\r\n")
+        requests.append(head.encode() + body.encode())
+
+    async def one(raw: bytes) -> tuple[int, float]:
+        began = time.perf_counter()
+        reader, writer = await asyncio.open_connection(parsed.hostname, parsed.port)
+        writer.write(raw)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        await reader.readexactly(length)
+        elapsed = (time.perf_counter() - began) * 1000
+        writer.close()
+        return int(head.split(b" ", 2)[1]), elapsed
+
+    async def all_at_once() -> list[tuple[int, float]]:
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        return await asyncio.gather(*(one(raw) for raw in requests))
+
+    return asyncio.run(all_at_once())
+
+
+def replies_to(api: TeamsStandIn, prefix: str) -> int:
+    return sum(1 for c in api.calls_to("send")
+               if (c.conversation_id or "").startswith(prefix) and c.status == 200)
+
+
+def paired_latencies(base: str, api: TeamsStandIn, kb, qs: list[str]
+                     ) -> tuple[list[float], list[float]]:
+    """For each question: bare `ask` in this process, then a personal message until its
+    reply reaches the stand-in. Taken in turns, so a noisy neighbour slows both alike."""
+    import httpx
+
+    asks, messages = [], []
+    worker = ThreadPoolExecutor(1)
+    client = httpx.Client(base_url=base, timeout=30)
+
+    def timed_ask(question: str) -> float:
+        began = time.perf_counter()
+        kb.ask(question)
+        return (time.perf_counter() - began) * 1000
+
+    for n, question in enumerate(qs):
+        asks.append(worker.submit(timed_ask, question).result())
+        before = len(api.calls_to("send"))
+        began = time.monotonic()
+        client.post("/api/messages", json=activity(api, 10_000 + n, question))
+        sent = api.wait_for("send", before + 1)[before]
+        messages.append((sent.at - began) * 1000)
+    client.close()
+    return asks, messages
+
+
+def knowledge_base():
+    from bot.factory import build_knowledge
+    from bot.settings import Settings
+
+    return build_knowledge(Settings(), load_model=True)
+
+
+def main() -> None:
+    qs = questions()
+    kb = knowledge_base()
+    api = TeamsStandIn().start()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, base = start_server(Path(tmp))
+        try:
+            paired_latencies(base, api, kb, qs[:10])  # warm up: lazy imports, thread start
+            cpu_before = cpu_seconds(proc.pid)
+            took, start_at = burst(base, api)
+            while replies_to(api, "a:bench-") < CONCURRENT and time.time() - start_at < 120:
+                time.sleep(0.01)
+            done = replies_to(api, "a:bench-")
+            all_answered = time.time() - start_at
+            burst_cpu = cpu_seconds(proc.pid) - cpu_before
+            asks, messages = paired_latencies(base, api, kb, qs)
+            rss = int(Path(f"/proc/{proc.pid}/status").read_text().split("VmRSS:")[1]
+                      .split()[0]) / 1024
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    api.stop()
+
+    print(f"message activities, {CONCURRENT} concurrent: p50 {pct(took, .5):.1f} ms, "
+          f"p99 {pct(took, .99):.1f} ms, max {max(took):.1f} ms "
+          f"(target: all < 3000 ms, p99 <= 300 ms)")
+    print(f"replies at the Bot Connector stand-in: {done}/{CONCURRENT}, last one "
+          f"{all_answered:.1f} s after the burst; server CPU: {burst_cpu * 1000:.0f} ms "
+          f"({burst_cpu * 1000 / CONCURRENT:.2f} ms a question)")
+    print(f"load average during the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
+          f"server resident memory at the end: {rss:.0f} MB")
+    m50, a50 = statistics.median(messages), statistics.median(asks)
+    print(f"personal question -> reply at the stand-in: p50 {m50:.1f} ms, "
+          f"p99 {pct(messages, .99):.1f} ms")
+    print(f"bare KnowledgeBase.ask: p50 {a50:.1f} ms, p99 {pct(asks, .99):.1f} ms")
+    print(f"ratio reply/ask (p50): {m50 / a50:.2f}x (target <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""`TeamsBot`: the Teams SDK app over the chat core. Nothing is built at import.
+
+Handlers are async and thin: translate the activity, run the synchronous core on a worker
+thread (`asyncio.to_thread`), render, send. A message is answered after its HTTP request is
+acknowledged, so a burst of questions never holds the Bot Connector's requests open; card
+clicks and message-extension queries are answered in the invoke's own HTTP response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from typing import Any
+
+from bot.chat import conversation
+from bot.chat.conversation import Message, Threaded
+from bot.chat.replies import Replies
+from bot.chat.reply import Reply, Where, message
+from bot.chat.words import TYPED
+from bot.services import SORRY, Services
+from bot.settings import Settings
+from bot.state.recorder import Recorder
+from bot.state.store import StateStore
+from bot.teams import payloads, render
+from bot.teams.adapter import AsgiAdapter
+from bot.teams.directory import ChannelNames
+from bot.teams.sdk import new_app
+
+log = logging.getLogger(__name__)
+NOT_HERE = ("That answer shows a restricted number this conversation may not see, so I "
+            "cannot post it here. Ask me in a personal chat.")
+
+
+def create_teams_bot(settings: Settings, services: Services, store: StateStore,
+                     recorder: Recorder | None = None) -> TeamsBot:
+    """The Teams app over the shared core, its route registered and ready to serve."""
+    replies = Replies(services, store, settings.docs_base_url, settings.owners,
+                      recorder=recorder, words=TYPED)
+    bot = TeamsBot(settings, replies)
+    bot.start()
+    return bot
+
+
+class TeamsBot:
+    """Serves `POST /api/messages` (via `route`) for the Replies it is given."""
+
+    def __init__(self, settings: Settings, replies: Replies) -> None:
+        self.replies = replies
+        self.adapter = AsgiAdapter()
+        self.app = new_app(settings, self.adapter)
+        self.names = ChannelNames()
+        self._tasks: set[asyncio.Task] = set()
+        self._remembered: dict[str, str] = {}  # conversation id -> service URL stored
+        from bot.teams import handlers
+
+        handlers.register(self.app, self)
+
+    def start(self) -> None:
+        """Register the SDK's route (before the server serves its first request)."""
+        asyncio.run(self.app.initialize())
+
+    @property
+    def route(self):
+        """The ASGI callable for `POST /api/messages`."""
+        return self.adapter.handle
+
+    async def where(self, ctx: Any) -> Where:
+        """Who wrote the activity and where; a channel's name is looked up (fails closed)."""
+        activity = ctx.activity
+        name = None
+        if activity.conversation.conversation_type == "channel":
+            name = await self.names.name(ctx.api, payloads.team_of(activity),
+                                         payloads.channel_of(activity.conversation.id))
+        where = payloads.where_from(activity, name)
+        self.remember(ctx, where)
+        return where
+
+    def remember(self, ctx: Any, where: Where) -> None:
+        """Keep where to post notifications to this conversation (once per service URL)."""
+        ref = ctx.conversation_ref
+        if not where.channel or self._remembered.get(where.channel) == ref.service_url:
+            return
+        self._remembered[where.channel] = ref.service_url
+        store = self.replies.store
+        remember = functools.partial(
+            store.remember_conversation, service_url=ref.service_url,
+            tenant_id=ref.conversation.tenant_id, name=where.channel_name,
+            kind=ctx.activity.conversation.conversation_type)
+        self.replies.recorder.record(remember, payloads.SURFACE, where.channel)
+
+    def answer_later(self, ctx: Any, message_: Message, mentioned: bool) -> None:
+        """Answer after the request is acknowledged; the task is kept until it is done."""
+        task = asyncio.get_running_loop().create_task(self._answer(ctx, message_, mentioned))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for the answers still being written (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _answer(self, ctx: Any, message_: Message, mentioned: bool) -> None:
+        try:
+            threaded = await asyncio.to_thread(self._decide, message_, mentioned)
+            if threaded is None:
+                return
+            await self.send(ctx, threaded.reply, message_)
+            if threaded.thread and not message_.where.direct:
+                mark = functools.partial(self.replies.store.mark_thread,
+                                         surface=payloads.SURFACE)
+                self.replies.recorder.record(mark, message_.where.channel, threaded.thread)
+        except Exception:  # nothing silent: an apology in the conversation, the cause logged
+            log.exception("answering a Teams message failed")
+            try:
+                await ctx.send(render.activity(message(SORRY), reply_to=ctx.activity.id))
+            except Exception:
+                log.exception("could not even apologise in %s", message_.where.channel)
+
+    def _decide(self, message_: Message, mentioned: bool) -> Threaded | None:
+        if message_.where.direct:
+            return conversation.answer_direct(self.replies, message_)
+        if mentioned:
+            return conversation.answer_mention(self.replies, message_)
+        return conversation.answer_message(self.replies, message_)
+
+    async def send(self, ctx: Any, reply: Reply, message_: Message | None = None,
+                   reply_to: str | None = None) -> None:
+        """Post a reply into the activity's conversation (its thread, in a channel)."""
+        where = message_.where if message_ else None
+        if reply.private and not (where and where.direct):
+            reply = message(NOT_HERE)
+        await ctx.send(render.activity(reply, reply_to=reply_to or ctx.activity.id))
