@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -36,6 +37,19 @@ class CountingEmbedder:
     def encode(self, texts, progress=None):
         self.texts.extend(texts)
         return self.inner.encode(texts, progress)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_state_store(tmp_path_factory):
+    """Whatever a test runs (`ssot ask` records unanswered questions) keeps its state in a
+    temporary store, never in the checkout's `var/ssot.db`."""
+    before = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('state') / 'ssot.db'}"
+    yield
+    if before is None:
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = before
 
 
 @pytest.fixture(scope="session")
