@@ -15,11 +15,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The Slack app when its credentials are set (environment or .env), else the console.
+# Slack and/or Teams when their credentials are set (environment or .env), else the console.
+# Teams is served over HTTP only; TEAMS_DEV=1 (no tokens) only on loopback.
 run: $(STAMP)
 	$(BIN)/ssot index
 	@set -a; [ -f .env ] && . ./.env; set +a; \
-	if [ -n "$$SLACK_BOT_TOKEN" ] && [ -n "$$SLACK_APP_TOKEN" ]; then exec $(BIN)/ssot serve; \
+	if [ -n "$$TEAMS_DEV" ] && [ "$$TEAMS_DEV" != "0" ]; then \
+	  exec $(BIN)/ssot serve --http --host 127.0.0.1 --port $${PORT:-3978}; \
+	elif [ -n "$$TEAMS_CLIENT_ID" ] && [ -n "$$TEAMS_CLIENT_SECRET" ]; then \
+	  exec $(BIN)/ssot serve --http --port $${PORT:-3000}; \
+	elif [ -n "$$SLACK_BOT_TOKEN" ] && [ -n "$$SLACK_APP_TOKEN" ]; then exec $(BIN)/ssot serve; \
 	elif [ -n "$$SLACK_BOT_TOKEN" ] && [ -n "$$SLACK_SIGNING_SECRET" ]; then \
 	  exec $(BIN)/ssot serve --http --port $${PORT:-3000}; \
 	else exec $(BIN)/ssot chat; fi

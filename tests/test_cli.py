@@ -100,3 +100,12 @@ def test_eval_prints_project_and_baselines(env, tmp_path):
     assert broken.returncode == 2
     assert b"bad.jsonl:1: expected: Field required" in broken.stderr
     assert b"bad.jsonl:2: -: not JSON" in broken.stderr
+
+
+def test_questions_without_an_answer_are_listed_for_the_owners(env, tmp_path):
+    private = {**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'state.db'}"}
+    asked = ssot(private, "ask", "how do i reset my vpn password")
+    assert asked.returncode == 0 and b"No answer" in asked.stdout
+    gaps = ssot(private, "gaps")
+    assert gaps.returncode == 0, gaps.stderr
+    assert b"how do i reset my vpn password" in gaps.stdout
