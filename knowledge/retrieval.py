@@ -196,9 +196,10 @@ class Retriever:
             if apart is None:
                 continue
             if asked is None:
-                asked = {STEMMER.stemWord(w) for w in words(question)}
-            own, other = apart
-            named = bool(other & asked)
+                said = [STEMMER.stemWord(w) for w in words(question)]
+                asked = set(said)
+            own, other, shared = apart
+            named = _names(said, other, shared)
             # A retired term is there for people who still say its name, and only for them.
             retired = self.glossary.terms[cand.doc_id].status == "deprecated"
             if own & asked or (retired and not named):
@@ -380,8 +381,23 @@ def _stems(alias: str) -> str:
 _ACRONYM = re.compile(r"\s*\([^)]*\)")
 
 
+def _names(said: list[str], word: frozenset[str], shared: frozenset[str]) -> bool:
+    """Whether the question uses a twin's own word as part of its name.
+
+    For "Quota Attainment" beside "Quota" (`shared` empty) the word anywhere will do; for
+    twins that differ in one word each it must stand next to a word they share ("gross
+    retention", "sales qualified"), so "when is a lead ready for sales" does not name the SQL.
+    """
+    if not shared:
+        return bool(word & set(said))
+    return any(w in word and ((i > 0 and said[i - 1] in shared)
+                              or (i + 1 < len(said) and said[i + 1] in shared))
+               for i, w in enumerate(said))
+
+
 def _twin_words(glossary: Glossary) -> dict[tuple[str, str], tuple[frozenset[str], ...]]:
-    """For each ordered pair of terms named alike, the word stems only each one's name has.
+    """For each ordered pair of terms named alike, the word stems only each one's name has,
+    and (for twins that differ in one word each) the ones they share.
 
     Alike: one name is the other and one word more ("Quota", "Quota Attainment"), or the two
     share two words or more and differ in one each ("Marketing-Influenced Revenue",
@@ -396,5 +412,5 @@ def _twin_words(glossary: Glossary) -> dict[tuple[str, str], tuple[frozenset[str
             contained = len(own) + len(other) == 1
             swapped = len(own) == len(other) == 1 and len(x & y) >= 2
             if a != b and x & y and (contained or swapped):
-                found[a, b] = (own, other)
+                found[a, b] = (own, other, frozenset() if contained else x & y)
     return found

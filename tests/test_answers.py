@@ -58,6 +58,8 @@ def test_questions_about_a_procedure_get_the_guide_not_the_term_they_name(kb, qu
     # The retired marketing-sourced revenue has as many of these words, but is not named.
     ("what do we call revenue from deals marketing had any touch on",
      "marketing_influenced_revenue"),
+    # "Sales" here is where the lead goes, not the SQL's name: the MQL decides readiness.
+    ("who decides when a lead is ready for sales?", "mql"),
 ])
 def test_of_two_terms_named_alike_the_question_s_words_choose(kb, question, expected):
     answer = kb.ask(question)

@@ -283,7 +283,7 @@ def test_a_teams_channel_and_a_slack_one_with_the_same_id_are_kept_apart(databas
         edit(docs / "terms" / "mql.md", "65", "70")
         assert sync(store, docs, METRICS).queued == 2  # one row per (surface, channel)
         [slack] = claim(store, "worker", 10, dt.datetime.now(dt.UTC))
-        [teams] = claim(store, "worker", 10, dt.datetime.now(dt.UTC), surface="teams")
+        [teams] = claim(store, "worker", 10, dt.datetime.now(dt.UTC), surfaces=("teams",))
         assert {(n.surface, n.channel) for n in (slack, teams)} == {
             ("slack", TEAMS_CHANNEL), ("teams", TEAMS_CHANNEL)}
 

@@ -3,7 +3,9 @@ posting to a Teams conversation needs.
 
 Every existing row is Slack's (`surface` defaults to 'slack'); keys gain the surface, so a
 Teams conversation and a Slack channel with the same id never meet. `slack_ts` becomes
-`posted_id`, the posted message's id on either platform.
+`posted_id`, the posted message's id on either platform. A failed notification's error now
+carries what people can do about it (the platform's notifier writes it): the Slack errors
+already recorded get theirs.
 
 Revision ID: 0002
 Revises: 0001
@@ -25,6 +27,13 @@ depends_on = None
 # Teams conversation and user ids run to a few hundred characters.
 ID = 300
 OLD_CHANNEL, OLD_TS = 50, 40
+# What the release before said beside these Slack errors (it added them when shown).
+REMEDIES = {
+    "not_in_channel": "invite the bot with /invite @ssot",
+    "channel_not_found": "the channel was deleted, or it is private: /invite @ssot there",
+    "is_archived": "the channel is archived: unarchive it, or /ssot unsubscribe here",
+    "restricted_action": "a workspace setting stops the bot posting here: ask a Slack admin",
+}
 
 
 def upgrade() -> None:
@@ -55,6 +64,10 @@ def upgrade() -> None:
         _widen(batch, "channel", OLD_CHANNEL, ID, nullable=False)
         _widen(batch, "thread_ts", OLD_TS, ID, nullable=False)
         _rekey(batch, "ssot_bot_threads", "surface", "channel", "thread_ts")
+    outbox = sa.table("ssot_outbox", sa.column("last_error", sa.Text))
+    for error, remedy in REMEDIES.items():
+        op.execute(outbox.update().where(outbox.c.last_error == error)
+                   .values(last_error=f"{error} -- {remedy}"))
     op.create_table(
         "ssot_conversations",
         sa.Column("surface", sa.String(20), primary_key=True),
@@ -70,6 +83,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Back to Slack only: every row of another surface is deleted, it has no place there."""
     op.drop_table("ssot_conversations")
+    outbox = sa.table("ssot_outbox", sa.column("last_error", sa.Text))
+    for error, remedy in REMEDIES.items():
+        op.execute(outbox.update().where(outbox.c.last_error == f"{error} -- {remedy}")
+                   .values(last_error=error))
     for table in ("ssot_subscriptions", "ssot_outbox", "ssot_feedback", "ssot_unanswered",
                   "ssot_autoanswer", "ssot_bot_threads"):
         op.execute(sa.text(f"DELETE FROM {table} WHERE surface <> 'slack'"))
