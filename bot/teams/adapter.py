@@ -8,6 +8,8 @@ platforms live in one process on one event loop.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -22,18 +24,34 @@ MESSAGES_PATH = "/api/messages"
 # An activity is a few kB (Teams refuses messages over about 28 KB); this bounds what a
 # stranger can make the server read before the SDK's token check turns them away.
 MAX_BODY = 1_000_000
+# The longest an acknowledged message waits for a burst's other acknowledgements first.
+LATER_WITHIN_S = 0.5
 log = logging.getLogger(__name__)
 
 Receive = Callable[[], Awaitable[dict]]
 Send = Callable[[dict], Awaitable[None]]
 
 
-class AsgiAdapter:
-    """An `HttpServerAdapter` whose routes are served by the caller's ASGI server."""
+# Checks an activity's token as the SDK does (its own validator); True: let it in.
+Admit = Callable[[dict[str, str], dict], Awaitable[bool]]
 
-    def __init__(self, max_body: int = MAX_BODY) -> None:
+
+class AsgiAdapter:
+    """An `HttpServerAdapter` whose routes are served by the caller's ASGI server.
+
+    With `admit`, a plain message activity (nothing to return but 200) is acknowledged as soon
+    as its token checks out, and handed to the SDK right after: the SDK builds a context of
+    API clients for every activity (about 1.5 ms), which need not hold up the answer to the
+    Bot Connector. Invokes, whose answer is the HTTP body, go through the SDK first.
+    """
+
+    def __init__(self, max_body: int = MAX_BODY, admit: Admit | None = None) -> None:
         self.max_body = max_body
+        self.admit = admit
+        self._later: set[asyncio.Task] = set()
         self._routes: dict[str, HttpRouteHandler] = {}
+        self.inflight = 0  # requests read but not yet answered
+        self._idle: asyncio.Event | None = None
 
     @property
     def paths(self) -> frozenset[str]:
@@ -57,10 +75,34 @@ class AsgiAdapter:
     async def stop(self) -> None:
         """Nothing to stop: the server belongs to the caller."""
 
+    async def quiet(self, most_s: float) -> None:
+        """Until no request is waiting for its HTTP answer, or `most_s` has passed.
+
+        Work that can wait (answers posted after the acknowledgement) waits here, so a burst
+        of activities is acknowledged first: the Bot Connector retries what it thinks was lost.
+        """
+        if self.inflight == 0:
+            return
+        if self._idle is None:
+            self._idle = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), most_s)
+
     async def handle(self, scope: dict, receive: Receive, send: Send) -> None:
         """ASGI entry point for the SDK's routes; 404 for any other path."""
         if scope["type"] != "http":
             return
+        self.inflight += 1
+        if self._idle is not None:
+            self._idle.clear()
+        try:
+            await self._handle(scope, receive, send)
+        finally:
+            self.inflight -= 1
+            if self.inflight == 0 and self._idle is not None:
+                self._idle.set()
+
+    async def _handle(self, scope: dict, receive: Receive, send: Send) -> None:
         if scope["path"] not in self._routes:
             return await _send(send, 404, b'{"error":"not found"}')
         if scope["method"] != "POST":
@@ -86,10 +128,31 @@ class AsgiAdapter:
         if not isinstance(activity, dict):
             log.info("refused a POST to %s whose body is not a JSON object", path)
             return 400, b'{"error":"body is not a JSON object"}'
-        response = await handler({"body": activity, "headers": headers})  # an HttpRequest
+        request = {"body": activity, "headers": headers}  # an HttpRequest
+        if self.admit is not None and activity.get("type") == "message":
+            if not await self.admit(headers, activity):
+                return 401, b'{"error":"Unauthorized"}'
+            task = asyncio.get_running_loop().create_task(self._later_handled(handler, request))
+            self._later.add(task)
+            task.add_done_callback(self._later.discard)
+            return 200, b""
+        response = await handler(request)
         answer = response.get("body")
         # An invoke's answer (a card, a search result) may still hold SDK models.
         return response["status"], b"" if answer is None else to_json(answer, by_alias=True)
+
+
+    async def _later_handled(self, handler: HttpRouteHandler, request: dict) -> None:
+        await self.quiet(LATER_WITHIN_S)
+        response = await handler(request)
+        if response.get("status", 200) >= 300:  # the SDK logged why; say which activity
+            log.warning("an acknowledged activity (%s) was refused after all: HTTP %s",
+                        str(request["body"].get("id"))[:64], response.get("status"))
+
+    async def drain(self) -> None:
+        """Wait for the activities acknowledged but not yet handed over (tests, shutdown)."""
+        while self._later:
+            await asyncio.gather(*list(self._later), return_exceptions=True)
 
 
 def _declared(headers: dict[str, str], limit: int) -> int:

@@ -25,9 +25,13 @@ from bot.state.store import StateStore
 from bot.teams import payloads, render
 from bot.teams.adapter import AsgiAdapter
 from bot.teams.directory import ChannelNames
-from bot.teams.sdk import new_app
+from bot.teams.sdk import admission, new_app
 
 log = logging.getLogger(__name__)
+# Answers written at once: more only queue on the Bot Connector client's connection pool.
+ANSWERING = 8
+# The longest an answer waits for a burst of activities to be acknowledged first.
+ACK_FIRST_S = 0.5
 NOT_HERE = ("That answer shows a restricted number this conversation may not see, so I "
             "cannot post it here. Ask me in a personal chat.")
 
@@ -47,10 +51,11 @@ class TeamsBot:
 
     def __init__(self, settings: Settings, replies: Replies) -> None:
         self.replies = replies
-        self.adapter = AsgiAdapter()
+        self.adapter = AsgiAdapter(admit=admission(settings))
         self.app = new_app(settings, self.adapter)
         self.names = ChannelNames()
         self._tasks: set[asyncio.Task] = set()
+        self._answering: asyncio.Semaphore | None = None
         self._remembered: dict[str, str] = {}  # conversation id -> service URL stored
         from bot.teams import handlers
 
@@ -97,15 +102,20 @@ class TeamsBot:
 
     async def drain(self) -> None:
         """Wait for the answers still being written (tests, shutdown)."""
+        await self.adapter.drain()
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def _answer(self, ctx: Any, message_: Message, mentioned: bool) -> None:
+        if self._answering is None:
+            self._answering = asyncio.Semaphore(ANSWERING)
         try:
-            threaded = await asyncio.to_thread(self._decide, message_, mentioned)
-            if threaded is None:
-                return
-            await self.send(ctx, threaded.reply, message_)
+            await self.adapter.quiet(ACK_FIRST_S)
+            async with self._answering:
+                threaded = await asyncio.to_thread(self._decide, message_, mentioned)
+                if threaded is None:
+                    return
+                await self.send(ctx, threaded.reply, message_)
             if threaded.thread and not message_.where.direct:
                 mark = functools.partial(self.replies.store.mark_thread,
                                          surface=payloads.SURFACE)

@@ -28,6 +28,34 @@ def import_sdk() -> None:
             os.environ["PYTHON_DOTENV_DISABLED"] = before
 
 
+def admission(settings: Settings):
+    """The token check `AsgiAdapter` runs before acknowledging a message early: the SDK's own
+    validator for the app's id; in TEAMS_DEV mode every activity is let in."""
+    if settings.teams_dev:
+        async def anyone(headers: dict[str, str], activity: dict) -> bool:
+            return True
+
+        return anyone
+    import_sdk()
+    from microsoft_teams.apps.auth import InboundActivityTokenValidator
+
+    validator = InboundActivityTokenValidator(settings.teams_client_id or "")
+
+    async def signed(headers: dict[str, str], activity: dict) -> bool:
+        authorization = headers.get("authorization", "")
+        if not settings.teams_client_id or not authorization.startswith("Bearer "):
+            return False
+        try:
+            await validator.validate_token(authorization.removeprefix("Bearer "),
+                                           activity.get("serviceUrl"))
+        except Exception as exc:  # every failure is a refusal, never an error
+            log.warning("refused a Teams activity: its token did not validate (%s)", exc)
+            return False
+        return True
+
+    return signed
+
+
 def new_app(settings: Settings, adapter: AsgiAdapter) -> Any:
     """The SDK app behind `POST /api/messages`: token-checked, or open in TEAMS_DEV mode."""
     import_sdk()
