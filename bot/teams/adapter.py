@@ -26,6 +26,8 @@ MESSAGES_PATH = "/api/messages"
 MAX_BODY = 1_000_000
 # The longest an acknowledged message waits for a burst's other acknowledgements first.
 LATER_WITHIN_S = 0.5
+# In a burst, how long the requests must pause before deferred work goes on.
+SETTLE_S = 0.02
 log = logging.getLogger(__name__)
 
 Receive = Callable[[], Awaitable[dict]]
@@ -51,6 +53,8 @@ class AsgiAdapter:
         self._later: set[asyncio.Task] = set()
         self._routes: dict[str, HttpRouteHandler] = {}
         self.inflight = 0  # requests read but not yet answered
+        self._last_request = 0.0
+        self._waiting = 0  # deferred work waiting in `quiet`
         self._idle: asyncio.Event | None = None
 
     @property
@@ -80,19 +84,33 @@ class AsgiAdapter:
 
         Work that can wait (answers posted after the acknowledgement) waits here, so a burst
         of activities is acknowledged first: the Bot Connector retries what it thinks was lost.
+        While other work waits too (a burst), the requests must also have paused for
+        `SETTLE_S`, since a burst's connections arrive a few at a time; alone, it goes at once.
         """
-        if self.inflight == 0:
-            return
-        if self._idle is None:
-            self._idle = asyncio.Event()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), most_s)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + most_s
+        self._waiting += 1
+        try:
+            while (now := loop.time()) < deadline:
+                if self.inflight == 0:
+                    calm = self._last_request + SETTLE_S - now
+                    if self._waiting == 1 or calm <= 0:
+                        return
+                    await asyncio.sleep(min(calm, deadline - now))
+                    continue
+                if self._idle is None:
+                    self._idle = asyncio.Event()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._idle.wait(), deadline - now)
+        finally:
+            self._waiting -= 1
 
     async def handle(self, scope: dict, receive: Receive, send: Send) -> None:
         """ASGI entry point for the SDK's routes; 404 for any other path."""
         if scope["type"] != "http":
             return
         self.inflight += 1
+        self._last_request = asyncio.get_running_loop().time()
         if self._idle is not None:
             self._idle.clear()
         try:
