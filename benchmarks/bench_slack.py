@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from benchmarks.harness import cpu_seconds, free_port, pct, send_at  # noqa: E402
 from tests.slack_requests import SlackSender, signature_headers  # noqa: E402
 from tests.slack_standin import SlackStandIn  # noqa: E402
 
@@ -36,9 +37,6 @@ CLIENT_PROCESSES = 2
 MENTIONS = 60
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def questions() -> list[str]:
@@ -47,18 +45,8 @@ def questions() -> list[str]:
     return [r["question"] for r in rows if r.get("expected")][:MENTIONS]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(api: SlackStandIn, workdir: Path) -> tuple[subprocess.Popen, str]:
@@ -105,7 +93,6 @@ def burst(base: str, api: SlackStandIn) -> tuple[list[float], float]:
 
 def _send_batch(job: tuple[str, list[str], float]) -> list[tuple[int, float]]:
     """Send one process's share of the burst at `start_at`; (status, ms) for each request."""
-    import asyncio
 
     base, response_urls, start_at = job
     parsed = urllib.parse.urlsplit(base)
@@ -123,23 +110,7 @@ def _send_batch(job: tuple[str, list[str], float]) -> list[tuple[int, float]]:
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         requests.append(f"POST /slack/events HTTP/1.1\r\n{head}\r\n{body}".encode())
 
-    async def one(raw: bytes) -> tuple[int, float]:
-        began = time.perf_counter()
-        reader, writer = await asyncio.open_connection(parsed.hostname, parsed.port)
-        writer.write(raw)
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"content-length:")), 0)
-        await reader.readexactly(length)
-        elapsed = (time.perf_counter() - began) * 1000
-        writer.close()
-        return int(head.split(b" ", 2)[1]), elapsed
-
-    async def all_at_once() -> list[tuple[int, float]]:
-        await asyncio.sleep(max(0.0, start_at - time.time()))
-        return await asyncio.gather(*(one(raw) for raw in requests))
-
-    return asyncio.run(all_at_once())
+    return send_at(base, requests, start_at)
 
 
 def answered(api: SlackStandIn, prefix: str) -> int:

@@ -13,7 +13,6 @@ Run: .venv/bin/python benchmarks/bench_teams.py
 
 from __future__ import annotations
 
-import asyncio
 import json
 import multiprocessing
 import os
@@ -31,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from benchmarks.harness import cpu_seconds, free_port, pct, send_at  # noqa: E402
 from tests.teams_requests import personal  # noqa: E402
 from tests.teams_standin import TeamsStandIn  # noqa: E402
 
@@ -39,9 +39,6 @@ CLIENT_PROCESSES = 2
 QUESTIONS = 60
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def questions() -> list[str]:
@@ -50,18 +47,8 @@ def questions() -> list[str]:
     return [r["question"] for r in rows if r.get("expected")][:QUESTIONS]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
@@ -119,23 +106,7 @@ def _send_batch(job: tuple[str, list[str], float]) -> list[tuple[int, float]]:
                 "Connection: close\r\n\r\n")
         requests.append(head.encode() + body.encode())
 
-    async def one(raw: bytes) -> tuple[int, float]:
-        began = time.perf_counter()
-        reader, writer = await asyncio.open_connection(parsed.hostname, parsed.port)
-        writer.write(raw)
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"content-length:")), 0)
-        await reader.readexactly(length)
-        elapsed = (time.perf_counter() - began) * 1000
-        writer.close()
-        return int(head.split(b" ", 2)[1]), elapsed
-
-    async def all_at_once() -> list[tuple[int, float]]:
-        await asyncio.sleep(max(0.0, start_at - time.time()))
-        return await asyncio.gather(*(one(raw) for raw in requests))
-
-    return asyncio.run(all_at_once())
+    return send_at(base, requests, start_at)
 
 
 def replies_to(api: TeamsStandIn, prefix: str) -> int:

@@ -126,6 +126,16 @@ def metric_engine(warehouse_url):
 
 
 @pytest.fixture
+def teams_api():
+    """A recording Bot Connector stand-in on loopback (see tests/teams_standin.py)."""
+    from tests.teams_standin import TeamsStandIn
+
+    standin = TeamsStandIn().start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
 def slack_api():
     """A recording Slack Web API stand-in on loopback (see tests/slack_standin.py)."""
     from tests.slack_standin import SlackStandIn

@@ -67,13 +67,6 @@ def no_sdk_env(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture
-def teams_api():
-    standin = TeamsStandIn().start()
-    yield standin
-    standin.stop()
-
-
 def start(settings: Settings, services: Services, store: StateStore, api: TeamsStandIn):
     bot = create_teams_bot(settings, services, store)
     server = http_server(None, "127.0.0.1", 0, routes={MESSAGES_PATH: bot.route})

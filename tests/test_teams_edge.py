@@ -45,7 +45,7 @@ from bot.teams.adapter import MAX_BODY, MESSAGES_PATH, AsgiAdapter
 from bot.teams.cards import HELPFUL, answer_card, card_data, message_card, parse_card_data
 from knowledge.answer import Answer, Ref, Source
 from tests.teams_requests import CHANNEL, buttons, channel_mention, personal, texts
-from tests.teams_standin import BOT_ID, TENANT_ID, TeamsStandIn
+from tests.teams_standin import BOT_ID, TENANT_ID
 
 MQL = Answer(
     kind="definition", id="mql", name="Marketing Qualified Lead (MQL)",
@@ -63,13 +63,6 @@ SDK_ENV = ("CLIENT_ID", "CLIENT_SECRET", "TENANT_ID", "SERVICE_URL", "CLOUD", "O
 def no_sdk_env(monkeypatch):
     for name in SDK_ENV:
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def teams_api():
-    standin = TeamsStandIn().start()
-    yield standin
-    standin.stop()
 
 
 class Edge:

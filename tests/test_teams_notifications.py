@@ -19,13 +19,6 @@ from tests.teams_requests import CHANNEL, texts
 from tests.teams_standin import TENANT_ID, TeamsStandIn
 
 
-@pytest.fixture
-def teams_api():
-    standin = TeamsStandIn().start()
-    yield standin
-    standin.stop()
-
-
 def subscribe_teams(store: StateStore, api: TeamsStandIn, channels: list[str]) -> None:
     """Teams channels subscribed to MQL, each as installing the bot there records it."""
     for channel in channels:

@@ -72,13 +72,8 @@ def _mark(text: str, char: str) -> str:
 
 
 def _facts(change: Change, docs_base_url: str | None) -> str:
-    version = change.version
-    if change.previous_version and change.previous_version != change.version:
-        version = f"{change.previous_version} → {change.version}"
-    status = change.status
-    if change.previous_status and change.previous_status != change.status:
-        status = f"{change.previous_status} → {change.status}"
-    facts = [f"Owner: {_escape(change.owner)}", f"Version: {version}", f"Status: {status}"]
+    facts = [f"Owner: {_escape(change.owner)}", f"Version: {change.version_shown}",
+             f"Status: {change.status_shown}"]
     if change.path:
         source = _escape(change.path)
         if docs_base_url:

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import uvicorn
 from slack_bolt import App
 
+from bot.http_body import read_body
 from bot.slack.verify import bolt_request, signed, ssl_check
 
 EVENTS_PATH = "/slack/events"
@@ -61,7 +62,7 @@ def asgi_app(app: App | None, ready: Ready | None = None,
         if method != "POST":
             return await _send(send, 405, b"method not allowed")
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        body = await _body(receive, _declared(headers))
+        body = await read_body(receive, headers, MAX_BODY)
         if body is None:
             return await _send(send, 413, b"too large")
         if not signed(secret, headers, body):
@@ -136,28 +137,6 @@ def _signing_secret(app: App) -> bytes:
     # The secret Bolt was built with: the edge checks the signature with it before Bolt (or
     # anything else) parses the body. Bolt keeps it only as this attribute.
     return (getattr(app, "_signing_secret", "") or "").encode()
-
-
-def _declared(headers: dict[str, str]) -> int:
-    """The declared body size; an unreadable one counts as too large."""
-    length = headers.get("content-length") or "0"
-    return int(length) if length.isascii() and length.isdigit() else MAX_BODY + 1
-
-
-async def _body(receive: Receive, declared: int) -> bytes | None:
-    """The request body, or None once it is over MAX_BODY (declared or actually sent)."""
-    if declared > MAX_BODY:
-        return None
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
 
 
 async def _send(send: Send, status: int, body: bytes,

@@ -40,6 +40,20 @@ class Change(Version):
     previous_version: str | None = None
     previous_status: str | None = None
 
+    @property
+    def version_shown(self) -> str:
+        """The version, as "3.0 → 3.1" when this change moved it."""
+        if self.previous_version and self.previous_version != self.version:
+            return f"{self.previous_version} → {self.version}"
+        return self.version
+
+    @property
+    def status_shown(self) -> str:
+        """The status, as "draft → approved" when this change moved it."""
+        if self.previous_status and self.previous_status != self.status:
+            return f"{self.previous_status} → {self.status}"
+        return self.status
+
 
 class Gap(Record):
     """A question the glossary could not answer (or answered unhelpfully), with its count."""

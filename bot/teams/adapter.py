@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from pydantic_core import to_json
 
+from bot.http_body import read_body
+
 if TYPE_CHECKING:  # importing the SDK's app package costs about two seconds
     from microsoft_teams.apps.http.adapter import HttpMethod, HttpRouteHandler
 
@@ -127,7 +129,7 @@ class AsgiAdapter:
             return await _send(send, 405, b'{"error":"method not allowed"}')
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                    for k, v in scope["headers"]}
-        body = await _body(receive, _declared(headers, self.max_body), self.max_body)
+        body = await read_body(receive, headers, self.max_body)
         if body is None:
             return await _send(send, 413, b'{"error":"too large"}')
         status, content = await self.dispatch(scope["path"], headers, body)
@@ -171,28 +173,6 @@ class AsgiAdapter:
         """Wait for the activities acknowledged but not yet handed over (tests, shutdown)."""
         while self._later:
             await asyncio.gather(*list(self._later), return_exceptions=True)
-
-
-def _declared(headers: dict[str, str], limit: int) -> int:
-    """The declared body size; an unreadable one counts as too large."""
-    length = headers.get("content-length") or "0"
-    return int(length) if length.isascii() and length.isdigit() else limit + 1
-
-
-async def _body(receive: Receive, declared: int, limit: int) -> bytes | None:
-    """The request body, or None once it is over `limit` (declared or actually sent)."""
-    if declared > limit:
-        return None
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
 
 
 async def _send(send: Send, status: int, body: bytes) -> None:

@@ -40,14 +40,9 @@ def summary(change: Change) -> str:
 
 
 def _facts(change: Change, docs_base_url: str | None) -> list[Fact]:
-    version = change.version
-    if change.previous_version and change.previous_version != change.version:
-        version = f"{change.previous_version} → {change.version}"
-    status = change.status
-    if change.previous_status and change.previous_status != change.status:
-        status = f"{change.previous_status} → {change.status}"
-    facts = [Fact(title="Owner", value=change.owner), Fact(title="Version", value=version),
-             Fact(title="Status", value=status)]
+    facts = [Fact(title="Owner", value=change.owner),
+             Fact(title="Version", value=change.version_shown),
+             Fact(title="Status", value=change.status_shown)]
     if change.path:
         url = f"{docs_base_url.rstrip('/')}/{change.path}" if docs_base_url else None
         facts.append(Fact(title="Source", value=f"[{change.path}]({url})" if url
