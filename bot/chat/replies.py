@@ -177,6 +177,20 @@ def answer_id(answer: Answer) -> str | None:
     return answer.id or (answer.result.metric if answer.result else None)
 
 
+def summary(answer: Answer) -> str:
+    """The answer in plain text, where a surface cannot show its layout (notifications,
+    screen readers, old clients); each surface cuts it to its own limit."""
+    if answer.kind == "no_answer":
+        return answer.message or "No governed answer."
+    if answer.kind == "metric" and answer.result:
+        result = answer.result
+        period = f" ({result.period.label})" if result.period else ""
+        return f"{result.interpretation or result.name + period}: {result.formatted}"
+    if answer.kind == "comparison":
+        return "\n".join(f"{s.name}: {s.definition or ''}" for s in answer.compared)
+    return f"{answer.name}: {answer.definition or ''}"
+
+
 def first_sentence(text: str) -> str:
     """The definition's first sentence: enough for a one-line explanation."""
     found = re.search(r"(?<=[.!?])\s", text)

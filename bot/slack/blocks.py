@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 
 from bot.chat.asked import Asked
 from bot.chat.markup import escape
-from bot.chat.replies import answer_id
+from bot.chat.replies import answer_id, summary
 from knowledge.answer import DEMO, Answer, MetricResult, section_heading
 
 MAX_BLOCKS = 50
@@ -54,17 +54,7 @@ def answer_blocks(answer: Answer, asked: Asked, *, shareable: bool = False) -> l
 
 def answer_text(answer: Answer) -> str:
     """The plain-text fallback Slack shows in notifications and to screen readers."""
-    if answer.kind == "no_answer":
-        return answer.message or "No governed answer."
-    if answer.kind == "metric" and answer.result:
-        if answer.result.interpretation:
-            return f"{answer.result.interpretation}: {answer.result.formatted}"[:MAX_SECTION]
-        period = f" ({answer.result.period.label})" if answer.result.period else ""
-        return f"{answer.result.name}{period}: {answer.result.formatted}"
-    if answer.kind == "comparison":
-        sides = "\n".join(f"{s.name}: {s.definition or ''}" for s in answer.compared)
-        return sides[:MAX_SECTION]
-    return f"{answer.name}: {answer.definition or ''}"[:MAX_SECTION]
+    return summary(answer)[:MAX_SECTION]
 
 
 def sql_blocks(result: MetricResult) -> list[Block]:

@@ -38,7 +38,7 @@ from microsoft_teams.cards import (
 )
 
 from bot.chat.asked import Asked
-from bot.chat.replies import answer_id
+from bot.chat.replies import answer_id, summary
 from bot.teams.markdown import from_markdown, from_mrkdwn, mentioned
 from knowledge.answer import DEMO, Answer, MetricResult, section_heading
 
@@ -105,7 +105,7 @@ def answer_card(answer: Answer, asked: Asked) -> AdaptiveCard:
     asked = asked.model_copy(update={"answer_id": answer_id(answer)})
     body.append(_buttons([("Helpful", card_data(HELPFUL, asked), None),
                           ("Not helpful", card_data(NOT_HELPFUL, asked), None)]))
-    return fit(AdaptiveCard(body=body, fallback_text=summary(answer)))
+    return fit(AdaptiveCard(body=body, fallback_text=summary(answer)[:MAX_TEXT]))
 
 
 def message_card(text: str, names: Mapping[str, str] | None = None) -> AdaptiveCard:
@@ -138,19 +138,6 @@ def sql_card(result: MetricResult) -> AdaptiveCard:
     return fit(AdaptiveCard(body=[
         _title(f"SQL for {result.name}"),
         _code(shorten(result.sql, MAX_SQL), "Sql")]))
-
-
-def summary(answer: Answer) -> str:
-    """The plain text Teams shows where a card cannot be (notifications, old clients)."""
-    if answer.kind == "no_answer":
-        return answer.message or "No governed answer."
-    if answer.kind == "metric" and answer.result:
-        result = answer.result
-        period = f" ({result.period.label})" if result.period else ""
-        return f"{result.interpretation or result.name + period}: {result.formatted}"
-    if answer.kind == "comparison":
-        return "\n".join(f"{s.name}: {s.definition or ''}" for s in answer.compared)[:MAX_TEXT]
-    return f"{answer.name}: {answer.definition or ''}"[:MAX_TEXT]
 
 
 def card_bytes(card: AdaptiveCard | CardElement) -> int:
