@@ -1,9 +1,11 @@
 """Bounded waits on the warehouse, and a memory of its failures (a circuit breaker).
 
 Drivers differ in what they bound: libpq has a connect timeout and a server-side statement
-timeout, but neither helps when a server accepts the connection and then never answers, and
-DuckDB has no timeout at all. So every warehouse call runs on a worker thread and the caller
-waits at most `timeout_s` for it. A call that failed or timed out opens the breaker: for
+timeout, but neither helps when a server accepts the connection and then never answers. So a
+warehouse call runs on a worker thread and the caller waits at most `timeout_s` for it.
+DuckDB has no timeout either, but it runs in-process and can interrupt its own query: its
+calls run on the caller's thread, and a watchdog interrupts one that outlasts `timeout_s`
+(`call_here`). A call that failed or timed out opens the breaker: for
 `cooldown_s` every call fails at once with the same reason, then one call is let through as
 a probe; the breaker closes when a probe succeeds. A person therefore waits at most
 `timeout_s` once, and not at all while the warehouse is known to be down.
@@ -19,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TypeVar
 
+from metrics.deadlines import WATCHDOG, Deadline, Watchdog
 from metrics.errors import WarehouseUnavailable
 
 log = logging.getLogger(__name__)
@@ -31,7 +34,8 @@ class Breaker:
     """Runs warehouse calls with a deadline, failing fast while the warehouse is known down."""
 
     def __init__(self, timeout_s: float = 5.0, cooldown_s: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 watchdog: Watchdog = WATCHDOG) -> None:
         self.timeout_s = timeout_s
         self.cooldown_s = cooldown_s
         self._clock = clock
@@ -40,6 +44,7 @@ class Breaker:
         self._reason: str | None = None
         self._probing = False
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="warehouse")
+        self._watchdog = watchdog
 
     @property
     def is_open(self) -> bool:
@@ -58,17 +63,45 @@ class Breaker:
             result = self._pool.submit(work).result(timeout=self.timeout_s)
         except FutureTimeout:
             raise self._trip(f"no reply within {self.timeout_s:g} s") from None
-        except WarehouseUnavailable as exc:
-            raise self._trip(str(exc), exc) from None
-        except Exception as exc:  # any driver's error type: the answer path must not care
-            log.debug("warehouse call failed", exc_info=True)
-            raise self._trip(_first_line(exc), exc) from None
+        except Exception as exc:
+            raise self._failed(exc) from None
         finally:
-            if probe:
-                with self._lock:
-                    self._probing = False
+            self._probed(probe)
         self._close()
         return result
+
+    def call_here(self, work: Callable[[Deadline], T]) -> T:
+        """`work(deadline)` on this thread, for a driver that can cancel its own query: the
+        work arms the deadline with that cancel, and a cancelled call fails as a timeout.
+
+        Saves the hop to a worker thread and back: 0.1 ms on an idle machine and several on
+        a busy one, against a small DuckDB metric that takes 1 ms.
+        """
+        probe = self._admit()
+        deadline = self._watchdog.start(self.timeout_s)
+        try:
+            result = work(deadline)
+        except Exception as exc:
+            if deadline.expired:
+                raise self._trip(f"no reply within {self.timeout_s:g} s") from None
+            raise self._failed(exc) from None
+        finally:
+            deadline.arm(None)
+            self._probed(probe)
+        self._close()
+        return result
+
+    def _failed(self, exc: Exception) -> WarehouseUnavailable:
+        if isinstance(exc, WarehouseUnavailable):
+            return self._trip(str(exc), exc)
+        # Any driver's error type: the answer path must not care.
+        log.debug("warehouse call failed", exc_info=exc)
+        return self._trip(_first_line(exc), exc)
+
+    def _probed(self, probe: bool) -> None:
+        if probe:
+            with self._lock:
+                self._probing = False
 
     def _admit(self) -> bool:
         """Let the call through (True if it is the probe), or fail fast while open."""

@@ -25,6 +25,7 @@ from metrics.compiler import (
     moment_of_asking,
     takes_snapshots,
 )
+from metrics.deadlines import Deadline
 from metrics.definitions import Metric
 from metrics.errors import BadRequest, Restricted, UnknownMetric, WarehouseUnavailable
 from metrics.formatting import change_between, format_value, target_status
@@ -60,6 +61,9 @@ class MetricEngine:
 
     def find(self, name: str) -> Metric:
         """A metric by id or name; UnknownMetric carries the closest ids."""
+        found = self.catalog.metrics.get(name)
+        if found is not None:
+            return found
         wanted = " ".join(name.strip().lower().replace("_", " ").split())
         for metric in self.catalog:
             if wanted in (metric.id.replace("_", " "), metric.name.lower()):
@@ -88,17 +92,23 @@ class MetricEngine:
         cal = self.calendar()
         resolved = compared = None
         if self.catalog.periodic(metric):
-            resolved = period if isinstance(period, Period) else resolve(
-                period or DEFAULT_PERIOD, cal, metric.forward_looking)
+            resolved = self._period(period or DEFAULT_PERIOD, cal, metric.forward_looking)
             if compare is not None:
-                compared = compare if isinstance(compare, Period) else resolve(
-                    compare, cal, metric.forward_looking)
+                compared = self._period(compare, cal, metric.forward_looking)
         plan = Plan(metric=metric, period=resolved,
                     by=(*grains, *(key for key in by if key not in GRAINS)), where=kept,
                     compare=compared, fiscal_start=cal.fiscal_start)
         if plan.grain:
             self._check_buckets(plan)
         return plan
+
+    def _period(self, period: str | Period, cal: Calendar, forward: bool) -> Period:
+        """A named period on this calendar; reading one costs as much as a small query's
+        Python, and the answer changes only with the day."""
+        if isinstance(period, Period):
+            return period
+        return self._remember(("period", period, cal, forward),
+                              lambda: resolve(period, cal, forward))
 
     def _check_breakdown(self, metric: Metric, by: tuple[str, ...], grains: tuple[str, ...],
                          where: Mapping[str, object], comparing: bool) -> None:
@@ -317,20 +327,26 @@ class MetricEngine:
         # never changes, so it is compiled once and sent straight to the read-only driver.
         sql, params = self._remember(("compiled", *self._key(plan)), lambda: _positional(
             self._statement(plan).compile(dialect=self.warehouse.dialect)))
-        return self.breaker.call(lambda: self._run_raw(sql, params))
+        return self.breaker.call_here(lambda deadline: self._run_raw(sql, params, deadline))
 
-    def _run_raw(self, sql: str, params: tuple) -> list[Sequence]:
+    def _run_raw(self, sql: str, params: tuple, deadline: Deadline) -> list[Sequence]:
         try:
             raw = self.warehouse.raw_connection()
         except sa.exc.DBAPIError as exc:
             raise _unavailable(exc.orig or exc) from None
         try:
+            deadline.arm(raw.driver_connection.interrupt)
             cursor = raw.cursor()
             cursor.execute(sql, params)
             return cursor.fetchall()
         except duckdb.Error as exc:  # raised by the driver itself, not wrapped by SQLAlchemy
             raise _unavailable(exc) from None
         finally:
+            deadline.arm(None)
+            # An interrupt that came as the query finished could reach the next one on this
+            # connection: it is not given back to the pool.
+            if deadline.expired:
+                raw.invalidate()
             raw.close()
 
     def _execute(self, statement: sa.Executable) -> list[sa.Row]:

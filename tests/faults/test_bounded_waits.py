@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import threading
+import time
 
 import pytest
 
@@ -12,6 +14,7 @@ from bot.services import Services
 from metrics.breaker import Breaker
 from metrics.catalog import load_catalog
 from metrics.engine import MetricEngine
+from metrics.errors import WarehouseUnavailable
 from metrics.periods import Calendar
 from metrics.warehouse import open_warehouse
 from tests.conftest import AS_OF, ROOT
@@ -85,3 +88,30 @@ def test_one_slow_channel_lookup_does_not_hold_up_other_channels(serve, kb, metr
     assert "Sales Qualified Lead" in json.dumps(posts[0].body)
     # The slow lookup gave up and granted nothing, but its question was still answered.
     assert "Marketing Qualified Lead" in json.dumps(posts[1].body)
+
+
+@pytest.fixture
+def slow_duckdb(tmp_path, warehouse_url):
+    """A copy of the demo warehouse whose opportunities take minutes to read."""
+    import duckdb
+
+    path = tmp_path / "slow.duckdb"
+    shutil.copy(warehouse_url.removeprefix("duckdb:///"), path)
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("ALTER TABLE opportunities RENAME TO opportunities_loaded")
+        conn.execute("CREATE VIEW opportunities AS SELECT o.* FROM opportunities_loaded o "
+                     "WHERE (SELECT count(*) FROM range(1000000) a, range(1000000) b) > 0")
+    return f"duckdb:///{path}"
+
+
+def test_a_slow_duckdb_query_is_interrupted_at_the_deadline(slow_duckdb, metric_engine):
+    engine = MetricEngine(metric_engine.catalog, open_warehouse(slow_duckdb),
+                          lambda: Calendar(AS_OF), breaker=Breaker(timeout_s=1, cooldown_s=0))
+    started = time.monotonic()
+    with pytest.raises(WarehouseUnavailable, match="no reply within 1 s"):
+        engine.run(engine.plan("bookings", "last_quarter"))
+    assert time.monotonic() - started < 10
+    # Interrupted, not left running: the same warehouse answers the next question at once.
+    started = time.monotonic()
+    assert engine.run(engine.plan("freshness")).value is not None
+    assert time.monotonic() - started < 5
