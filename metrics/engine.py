@@ -95,6 +95,11 @@ class MetricEngine:
             resolved = self._period(period or DEFAULT_PERIOD, cal, metric.forward_looking)
             if compare is not None:
                 compared = self._period(compare, cal, metric.forward_looking)
+        for asked in (resolved, compared):
+            if asked is not None and asked.start > cal.today and self._snapshots(metric):
+                raise BadRequest(f"{metric.name} is measured at a moment, and {asked.label} "
+                                 "has not started yet: there is no value for it. Ask for a "
+                                 "period that has started, such as this month.")
         plan = Plan(metric=metric, period=resolved,
                     by=(*grains, *(key for key in by if key not in GRAINS)), where=kept,
                     compare=compared, fiscal_start=cal.fiscal_start)
@@ -177,8 +182,10 @@ class MetricEngine:
         if not plan.grain or grain_compiles(self.catalog, plan.metric):
             return self._run_plan(plan)
         rows: list[Sequence] = []
+        later = self.calendar().today if self._snapshots(plan.metric) else dt.date.max
         for start, part in self._bucket_plans(plan):
-            rows += [(start, *row) for row in self._run_plan(part)]
+            if start <= later:  # a snapshot still to come has no value yet, not today's
+                rows += [(start, *row) for row in self._run_plan(part)]
         return rows
 
     def _bucket_plans(self, plan: Plan) -> list[tuple[dt.date, Plan]]:
@@ -204,10 +211,19 @@ class MetricEngine:
         others = sorted({key[1:] for key in found}, key=lambda k: [(v is None, str(v))
                                                                     for v in k])
         empty = _empty(plan.metric)
+        if self._snapshots(plan.metric):
+            # Each bucket is taken at its end, or now: one still to come has no value yet.
+            today = str(self.calendar().today)
+            found.update({key: None for key in self._to_come(plan, others, today)})
         return tuple(row((start, *other), found.get((start, *other), empty))
                      for start in map(str, bucket_starts(plan.period, plan.grain,
                                                           plan.fiscal_start))
                      for other in (others if len(plan.by) > 1 else [()]))
+
+    def _to_come(self, plan: Plan, others: list[tuple], today: str) -> list[tuple]:
+        return [(start, *other) for start in map(str, bucket_starts(
+                    plan.period, plan.grain, plan.fiscal_start)) if start > today
+                for other in (others if len(plan.by) > 1 else [()])]
 
     def _comparison(self, plan: Plan, value: float | None) -> Comparison:
         metric = plan.metric
@@ -235,11 +251,13 @@ class MetricEngine:
         return (id(self.catalog), plan.metric.id, plan.period, plan.by,
                 tuple(sorted(plan.where.items())), plan.fiscal_start, self._dated(plan).as_of)
 
+    def _snapshots(self, metric: Metric) -> bool:
+        return self._remember(("snapshots", id(self.catalog), metric.id),
+                              lambda: takes_snapshots(self.catalog, metric))
+
     def _dated(self, plan: Plan) -> Plan:
         """The plan with the moment of asking, for a metric whose snapshot depends on it."""
-        snapshots = self._remember(("snapshots", id(self.catalog), plan.metric.id),
-                                   lambda: takes_snapshots(self.catalog, plan.metric))
-        if plan.as_of is not None or not snapshots:
+        if plan.as_of is not None or not self._snapshots(plan.metric):
             return plan
         return dataclasses.replace(plan, as_of=moment_of_asking(self.calendar().today))
 

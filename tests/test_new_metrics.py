@@ -15,6 +15,7 @@ from metrics.audience import Audience
 from metrics.catalog import check_definitions, load_catalog
 from metrics.demo_schema import TABLES, create_table_sql
 from metrics.engine import MetricEngine
+from metrics.errors import BadRequest
 from metrics.periods import Calendar, resolve
 from metrics.warehouse import open_warehouse
 from tests.warehouse_support import close, postgres_warehouse
@@ -94,6 +95,25 @@ def test_snapshots_of_a_running_period_are_taken_now_not_at_its_end(engine):
     assert close(mrr, now) and not close(mrr, at_quarter_end)
     assert close(engine.run(engine.plan("mrr", "today")).value, mrr)
     assert close(engine.run(engine.plan("arr", "this_quarter")).value, 12 * mrr)
+
+
+def test_a_snapshot_has_no_value_for_a_month_still_to_come(metric_engine):
+    """MRR by month this quarter on Nov 15: October at its end, November now, December not
+    yet (not today's MRR again under December's name)."""
+    result = metric_engine.run(metric_engine.plan("mrr", "this_quarter", by=["month"]))
+    by_month = {row.dimensions["month"]: row for row in result.rows}
+    assert list(by_month) == ["2026-10-01", "2026-11-01", "2026-12-01"]
+    assert by_month["2026-12-01"].value is None and by_month["2026-12-01"].formatted == "n/a"
+    assert close(by_month["2026-11-01"].value, result.value)
+    assert by_month["2026-10-01"].value and not close(by_month["2026-10-01"].value,
+                                                      result.value)
+
+
+@pytest.mark.parametrize("asked", ["next_quarter", "next month", "next_year"])
+def test_a_snapshot_of_a_period_not_started_is_refused(metric_engine, asked):
+    with pytest.raises(BadRequest, match="has not started yet: there is no value for it"):
+        metric_engine.plan("arr", asked)
+    assert metric_engine.plan("bookings", asked).period.start > AS_OF  # events: 0 so far
 
 
 def test_new_metric_values_are_plausible(metric_engine):
