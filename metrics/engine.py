@@ -182,10 +182,8 @@ class MetricEngine:
         if not plan.grain or grain_compiles(self.catalog, plan.metric):
             return self._run_plan(plan)
         rows: list[Sequence] = []
-        later = self.calendar().today if self._snapshots(plan.metric) else dt.date.max
         for start, part in self._bucket_plans(plan):
-            if start <= later:  # a snapshot still to come has no value yet, not today's
-                rows += [(start, *row) for row in self._run_plan(part)]
+            rows += [(start, *row) for row in self._run_plan(part)]
         return rows
 
     def _bucket_plans(self, plan: Plan) -> list[tuple[dt.date, Plan]]:
@@ -211,19 +209,10 @@ class MetricEngine:
         others = sorted({key[1:] for key in found}, key=lambda k: [(v is None, str(v))
                                                                     for v in k])
         empty = _empty(plan.metric)
-        if self._snapshots(plan.metric):
-            # Each bucket is taken at its end, or now: one still to come has no value yet.
-            today = str(self.calendar().today)
-            found.update({key: None for key in self._to_come(plan, others, today)})
         return tuple(row((start, *other), found.get((start, *other), empty))
                      for start in map(str, bucket_starts(plan.period, plan.grain,
                                                           plan.fiscal_start))
                      for other in (others if len(plan.by) > 1 else [()]))
-
-    def _to_come(self, plan: Plan, others: list[tuple], today: str) -> list[tuple]:
-        return [(start, *other) for start in map(str, bucket_starts(
-                    plan.period, plan.grain, plan.fiscal_start)) if start > today
-                for other in (others if len(plan.by) > 1 else [()])]
 
     def _comparison(self, plan: Plan, value: float | None) -> Comparison:
         metric = plan.metric

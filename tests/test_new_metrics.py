@@ -97,18 +97,6 @@ def test_snapshots_of_a_running_period_are_taken_now_not_at_its_end(engine):
     assert close(engine.run(engine.plan("arr", "this_quarter")).value, 12 * mrr)
 
 
-def test_a_snapshot_has_no_value_for_a_month_still_to_come(metric_engine):
-    """MRR by month this quarter on Nov 15: October at its end, November now, December not
-    yet (not today's MRR again under December's name)."""
-    result = metric_engine.run(metric_engine.plan("mrr", "this_quarter", by=["month"]))
-    by_month = {row.dimensions["month"]: row for row in result.rows}
-    assert list(by_month) == ["2026-10-01", "2026-11-01", "2026-12-01"]
-    assert by_month["2026-12-01"].value is None and by_month["2026-12-01"].formatted == "n/a"
-    assert close(by_month["2026-11-01"].value, result.value)
-    assert by_month["2026-10-01"].value and not close(by_month["2026-10-01"].value,
-                                                      result.value)
-
-
 @pytest.mark.parametrize("asked", ["next_quarter", "next month", "next_year"])
 def test_a_snapshot_of_a_period_not_started_is_refused(metric_engine, asked):
     with pytest.raises(BadRequest, match="has not started yet: there is no value for it"):
@@ -252,8 +240,9 @@ def test_billing_metrics_on_known_subscriptions(known):
     assert _value(known, "net_revenue_retention", "this_quarter") == pytest.approx(7_500 / 8_000)
     assert _value(known, "churn_rate", "this_quarter") == pytest.approx(1 / 4)
     # A quarter that has not started has no snapshot yet, rather than today's.
-    assert _value(known, "churn_rate", "next_quarter") is None
-    assert _value(known, "mrr", "next_quarter") is None
+    for metric in ("churn_rate", "mrr"):
+        with pytest.raises(BadRequest, match="Q1 2027 has not started yet"):
+            _value(known, metric, "next_quarter")
     assert _value(known, "mrr", "this_year", by="month")["2026-12-01"] is None
     assert _value(known, "mrr", "this_year", by="month")["2026-11-01"] == 7_500
 
