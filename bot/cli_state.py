@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -70,23 +71,24 @@ def sync_command(
 def notify_command(
     limit: Annotated[int, typer.Option(help="Most notifications to post (1 to 1,000).")] = 1000,
 ) -> None:
-    """Post every pending notification to Slack; exit 1 if some could not be delivered."""
-    from bot.slack.notifier import SlackNotifier, notification_client
+    """Post every pending notification to Slack and Teams; exit 1 if some were not delivered."""
     from bot.state.delivery import deliver_pending, failing, undelivered
 
     within(limit, "--limit", 1, MOST)
     settings = settings_or_exit()
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    if not token:
-        raise fail("SLACK_BOT_TOKEN is not set; `ssot notify` posts with the bot's token", 2)
     store = open_store()
-    notifier = SlackNotifier(notification_client(token, settings.slack_api_base_url))
+    notifier = _notifiers(settings, store)
     report = deliver_pending(store, notifier, limit=limit, docs_base_url=settings.docs_base_url,
                              due_only=False)
     for line in report.errors:
         err.print(f"failed: {line}", markup=False, soft_wrap=True)
     out.print(f"delivered {report.delivered}, failed {report.failed}, "
               f"still pending {report.pending}")
+    for surface in sorted({"slack", "teams"} - set(notifier)):
+        waiting = store.outbox_counts(surface=surface).get("pending", 0)
+        if waiting:
+            err.print(f"{waiting} notification(s) wait for {surface.title()}, which is not "
+                      "configured here", markup=False, soft_wrap=True)
     if report.pending and not report.errors:  # someone else's rows, or leased by a dead worker
         for channel, status, attempts, error in undelivered(store, limit=10):
             err.print(f"{status}: {channel} after {attempts} attempt(s): {error or '-'}",
@@ -97,6 +99,25 @@ def notify_command(
                   soft_wrap=True)
     if report.pending or report.failed:
         raise typer.Exit(1)
+
+
+def _notifiers(settings, store) -> dict:
+    """A notifier for each platform configured here; rows for another platform stay queued."""
+    notifiers = {}
+    if settings.slack_bot_token and settings.slack_bot_token.get_secret_value():
+        from bot.slack.notifier import SlackNotifier, notification_client
+
+        notifiers["slack"] = SlackNotifier(notification_client(
+            settings.slack_bot_token.get_secret_value(), settings.slack_api_base_url))
+    if settings.teams_dev or (settings.teams_client_id and settings.teams_client_secret):
+        from bot.teams.notifier import TeamsNotifier
+        from bot.teams.sdk import token_provider
+
+        notifiers["teams"] = TeamsNotifier(store, token_provider(settings))
+    if not notifiers:
+        raise fail("nothing to post with: set SLACK_BOT_TOKEN for Slack, or TEAMS_CLIENT_ID, "
+                   "TEAMS_CLIENT_SECRET and TEAMS_TENANT_ID for Teams", 2)
+    return notifiers
 
 
 def gaps_command(
@@ -138,26 +159,43 @@ def history_command(
         previous = v
 
 
+class Surface(StrEnum):
+    """The platform a channel id is on."""
+
+    slack = "slack"
+    teams = "teams"
+
+
+SURFACE = typer.Option("--surface", help="The platform the channel is on.")
+
+
 def subscribe_command(
-    channel: Annotated[str, typer.Argument(help="Slack channel id, e.g. C0123456.")],
+    channel: Annotated[str, typer.Argument(
+        help="Slack channel id (C0123456), or a Teams conversation id with --surface teams.")],
     target: Annotated[str, typer.Argument(help="A term id or alias, a domain, or 'all'.")],
+    surface: Annotated[Surface, SURFACE] = Surface.slack,
 ) -> None:
     """Announce changes to a term, a domain or everything in a channel."""
     store = open_store()
     resolved = _target(store, target)
-    added = store.subscribe(channel, resolved)
+    added = store.subscribe(channel, resolved, surface=surface.value)
     out.print(f"{channel} {'now hears' if added else 'already hears'} about {resolved}",
               markup=False, soft_wrap=True)
+    if surface is Surface.teams and store.conversation(surface.value, channel) is None:
+        # Teams is reached through the conversation's own service URL, learnt on install.
+        err.print(f"note: the bot has not been added to {channel} yet; its notifications "
+                  "wait until it is", markup=False, soft_wrap=True)
 
 
 def unsubscribe_command(
-    channel: Annotated[str, typer.Argument(help="Slack channel id.")],
+    channel: Annotated[str, typer.Argument(help="Slack channel id, or Teams conversation id.")],
     target: Annotated[str, typer.Argument(help="What it was subscribed to.")],
+    surface: Annotated[Surface, SURFACE] = Surface.slack,
 ) -> None:
     """Stop announcing changes to a target in a channel."""
     store = open_store()
     resolved = store.resolve_target(target) or target.strip().lower()
-    if not store.unsubscribe(channel, resolved):
+    if not store.unsubscribe(channel, resolved, surface=surface.value):
         raise fail(f"{channel} is not subscribed to {resolved}")
     out.print(f"{channel} no longer hears about {resolved}", markup=False, soft_wrap=True)
 

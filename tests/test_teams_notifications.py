@@ -4,6 +4,9 @@ exactly once however many workers deliver."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -27,9 +30,13 @@ def subscribe_teams(store: StateStore, api: TeamsStandIn, channels: list[str]) -
         store.subscribe(channel, "mql", surface="teams")
 
 
-def change_mql(store: StateStore, docs: Path, queued: int) -> None:
+def change_mql_files(docs: Path) -> None:
     edit(docs / "terms" / "mql.md", "reached 65 or more", "reached 70 or more")
     edit(docs / "terms" / "mql.md", 'version: "3.0"', 'version: "3.1"')
+
+
+def change_mql(store: StateStore, docs: Path, queued: int) -> None:
+    change_mql_files(docs)
     assert sync(store, docs, METRICS).queued == queued
 
 
@@ -116,3 +123,36 @@ def test_two_workers_racing_post_each_teams_notification_exactly_once(backend, d
         assert store.outbox_counts(surface="teams") == {"delivered": len(channels)}
         for worker in workers:
             worker.close()
+
+
+def test_the_notify_command_posts_to_teams_channels_subscribed_from_the_command_line(
+        tmp_path, docs, teams_api):
+    """What an admin without Slack does: subscribe a Teams channel, sync, notify."""
+    ssot = str(Path(sys.executable).parent / "ssot")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "COLUMNS": "200",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/ssot.db", "SSOT_GLOSSARY_DIR": str(docs)}
+
+    def run(*args: str, **extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([ssot, *args], capture_output=True, text=True, cwd=tmp_path,
+                              env={**env, **extra}, timeout=300, check=False)
+
+    assert run("sync").returncode == 0
+    subscribed = run("subscribe", CHANNEL, "MQLs", "--surface", "teams")
+    assert subscribed.returncode == 0 and f"{CHANNEL} now hears about mql" in subscribed.stdout
+    assert "has not been added" in subscribed.stderr
+    store = StateStore.from_url(env["DATABASE_URL"])  # as installing the bot there does
+    store.remember_conversation("teams", CHANNEL, service_url=teams_api.service_url,
+                                tenant_id=TENANT_ID, kind="channel")
+    store.close()
+    change_mql_files(docs)
+    assert "1 notification(s) queued" in run("sync").stdout
+
+    unconfigured = run("notify")
+    assert unconfigured.returncode == 2 and "TEAMS_CLIENT_ID" in unconfigured.stderr
+    notified = run("notify", TEAMS_DEV="1")
+    assert notified.returncode == 0, notified.stderr
+    assert "delivered 1, failed 0, still pending 0" in notified.stdout
+    [posted] = teams_api.activities[CHANNEL]
+    assert any("reached 70 or more" in t for t in texts(posted["attachments"][0]["content"]))
+    assert run("notify", TEAMS_DEV="1").stdout.startswith("delivered 0")
+    assert len(teams_api.activities[CHANNEL]) == 1

@@ -73,3 +73,11 @@ def new_app(settings: Settings, adapter: AsgiAdapter) -> Any:
                client_secret=secret.get_secret_value() if secret else None,
                tenant_id=settings.teams_tenant_id,
                dangerously_allow_unauthenticated_requests=False, **common)
+
+
+def token_provider(settings: Settings) -> Any:
+    """What signs calls to the Bot Connector outside a served app (`ssot notify`): the app's
+    own token provider, or None in TEAMS_DEV mode, where calls carry no token."""
+    if settings.teams_dev:
+        return None
+    return new_app(settings, AsgiAdapter()).token_provider
