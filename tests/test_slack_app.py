@@ -127,6 +127,15 @@ def test_define_answers_ephemerally_through_the_response_url(running):
     assert running.api.calls_to("chat.postMessage") == []
 
 
+def test_a_command_whose_text_says_payload_is_still_answered(running):
+    """Bolt reads any form body containing "payload" as an interaction payload."""
+    url = running.api.response_url("payload")
+    status, _ = running.slack.command("/define", "payload", url)
+    assert status == 200
+    [reply] = running.api.wait_for("response/payload")
+    assert "payload" in texts(reply).lower()  # the reply names the term it does not know
+
+
 def test_mention_is_answered_in_its_thread_and_follow_ups_there_too(running):
     ts = "1700000100.000100"
     status, _ = running.slack.event({"type": "app_mention", "user": "U0ALICE", "ts": ts,

@@ -13,12 +13,15 @@ import hashlib
 import hmac
 import time
 from collections.abc import Mapping
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
+from slack_bolt.context import BoltContext
 from slack_bolt.request import BoltRequest
+from slack_bolt.request.internals import build_context
 
 FRESH_S = 5 * 60  # Slack's own limit: an older signature may be a replay
-PAYLOAD_TYPES = frozenset({"application/json", "application/x-www-form-urlencoded"})
+FORM = "application/x-www-form-urlencoded"
+PAYLOAD_TYPES = frozenset({"application/json", FORM})
 # The fields Bolt's routing and the listeners read, and what Slack always sends in them: a
 # payload with anything else there would fail in Bolt (a 500) or in a listener (a traceback).
 TOP_STRINGS = ("type", "event_id", "command", "text", "response_url", "callback_id",
@@ -65,12 +68,24 @@ def bolt_request(body: bytes, query: str, headers: Mapping[str, str]) -> BoltReq
         return None
     try:
         request = BoltRequest(body=body.decode("utf-8"), query=query, headers=dict(headers))
+        if not request.body and kind == FORM:
+            _read_as_form(request)
     # Bolt parses any JSON value (or a form's `payload` field) and then reads ids from it as
     # from an object: a list, a number, null, a string or a too deeply nested document fails
     # in there, in one of these ways.
     except (ValueError, RecursionError, AttributeError, TypeError, KeyError, IndexError):
         return None
     return request if isinstance(request.body, dict) and well_formed(request.body) else None
+
+
+def _read_as_form(request: BoltRequest) -> None:
+    """Bolt takes any form whose text contains "payload" for an interaction's `payload=`
+    field, and reads it as empty when there is none: a slash command asking about a payload
+    would never be answered. Such a form is read field by field, as Bolt reads any other."""
+    fields = dict(parse_qsl(request.raw_body, keep_blank_values=True))
+    if "payload" not in fields:
+        request.body = fields
+        request.context = build_context(BoltContext({}), fields)
 
 
 def well_formed(body: dict) -> bool:
