@@ -49,5 +49,8 @@ def open_warehouse(url: str, timeout_s: float = 5.0) -> sa.Engine:
     if backend == "duckdb":
         # A local read-only file cannot drop idle connections or hold a transaction open, and
         # a ping or rollback around every query would cost as much as a small metric does.
-        return sa.create_engine(parsed, connect_args=connect_args, pool_reset_on_return=None)
+        # Queries run on their callers' threads, however many answer at once: a connection
+        # beyond the pool's eight is opened on the same in-process database, never waited for.
+        return sa.create_engine(parsed, connect_args=connect_args, pool_reset_on_return=None,
+                                pool_size=8, max_overflow=-1)
     return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
