@@ -84,6 +84,13 @@ class Settings(BaseSettings):
     # Local development only (Agents Playground, tests): activities are accepted without a
     # Bot Framework token and replies are sent without one.
     teams_dev: bool = Field(default=False, validation_alias=AliasChoices("TEAMS_DEV"))
+    # Look up a Teams user's Entra groups through Microsoft Graph, for metrics restricted to
+    # groups: needs the GroupMember.Read.All application permission, consented by an admin.
+    # Off, a metric open to groups only is refused in Teams (it fails closed).
+    teams_graph_groups: bool = Field(
+        default=False, validation_alias=AliasChoices("TEAMS_GRAPH_GROUPS"))
+    teams_graph_url: str = Field(
+        default="https://graph.microsoft.com", validation_alias=AliasChoices("TEAMS_GRAPH_URL"))
 
     # User ids (Slack U0123ABCD, Teams AAD object ids), comma-separated: who may see the
     # unanswered questions (`/ssot gaps`, `gaps` in Teams).

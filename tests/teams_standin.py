@@ -94,6 +94,8 @@ class TeamsStandIn:
         self.activities: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.members: dict[str, list[dict[str, Any]]] = {}  # conversation id -> its members
         self.channels: dict[str, list[dict[str, Any]]] = {}  # team id -> [{id, name}]
+        # Microsoft Graph, under `graph_url`: user object id -> its groups, as Graph lists them.
+        self.groups: dict[str, list[dict[str, Any]]] = {}
         self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
         self._changed = threading.Condition()
         self._ids = itertools.count(FIRST_ID)
@@ -110,6 +112,12 @@ class TeamsStandIn:
         """What activities carry as `serviceUrl`."""
         host, port = self._address
         return f"http://{host}:{port}/teams/"
+
+    @property
+    def graph_url(self) -> str:
+        """Where Microsoft Graph is served (TEAMS_GRAPH_URL)."""
+        host, port = self._address
+        return f"http://{host}:{port}/graph"
 
     def start(self) -> TeamsStandIn:
         self._thread.start()
@@ -220,6 +228,11 @@ class TeamsStandIn:
             if conversation not in self.channels:
                 return 404, {"error": {"code": "NotFound", "message": "no such team"}}
             return 200, {"conversations": self.channels[conversation]}
+        if operation == "member_of":
+            if conversation not in self.groups:
+                return 404, {"error": {"code": "Request_ResourceNotFound",
+                                       "message": "no such user"}}
+            return 200, {"value": self.groups[conversation]}
         if operation == "user_token":
             return 404, {"error": {"code": "NotFound", "message": "no token"}}
         return 200, {}
@@ -230,6 +243,8 @@ def _route(method: str, path: str) -> tuple[str, str | None, str | None]:
     parts = [unquote(p) for p in urlsplit(path).path.split("/") if p]
     if "usertoken" in parts:
         return "user_token", None, None
+    if parts[:3] == ["graph", "v1.0", "users"] and "transitiveMemberOf" in parts:
+        return "member_of", parts[3], None
     if "v3" not in parts:
         return "other", None, None
     rest = parts[parts.index("v3") + 1:]

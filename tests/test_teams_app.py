@@ -198,6 +198,50 @@ def test_restricted_metrics_follow_the_channel_name(teams):
     assert any(expected.result.formatted in t for t in texts(shown))
 
 
+@pytest.fixture
+def teams_with_groups(kb, metric_engine, teams_api, tmp_path):
+    """The Teams app allowed to read group membership from Graph (the stand-in's)."""
+    settings = Settings(teams_dev=True, teams_graph_groups=True,
+                        teams_graph_url=teams_api.graph_url,
+                        database_url=f"sqlite:///{tmp_path / 'state.db'}")
+    store = StateStore.from_url(settings.database_url)
+    running, server = start(settings, Services(kb, metric_engine), store, teams_api)
+    yield running
+    running.http.close()
+    server.shutdown()
+    server.server_close()
+    store.close()
+
+
+@pytest.mark.parametrize(("groups", "shown"), [
+    ([{"displayName": "Finance", "mailNickname": "finance-team"}], True),
+    ([{"displayName": "Sales Ops", "mailNickname": "salesops"}], False),
+    ([], False),
+])
+def test_a_metric_open_to_a_group_is_shown_to_its_members_only(teams_with_groups, groups,
+                                                               shown):
+    teams = teams_with_groups
+    teams.api.groups[ANA] = [*groups, {"displayName": "All Company", "mailNickname": "all"}]
+    restricted = "what was our CAC this quarter?"
+    card = texts(teams.answer(personal(teams.api, restricted)))
+    [lookup] = teams.api.calls_to("member_of")
+    assert lookup.conversation_id == ANA and lookup.authorization is None  # TEAMS_DEV
+    expected = teams.services.ask(restricted, Audience(groups=frozenset({"finance"})))
+    assert any(expected.result.formatted in t for t in card) == shown
+    assert any("restricted" in t for t in card) != shown
+
+
+def test_group_membership_that_cannot_be_read_grants_nothing(teams_with_groups):
+    teams = teams_with_groups
+    teams.api.fail("member_of", times=1, status=403)  # the permission was not consented
+    refused = teams.answer(personal(teams.api, "what was our CAC this quarter?"))
+    assert any("restricted" in t for t in texts(refused))
+    defined = teams.answer(personal(teams.api, "what is an MQL?",
+                                    activity_id="1770000000103"), 2)
+    assert any("Marketing Qualified Lead" in t for t in texts(defined))
+    assert len(teams.api.calls_to("member_of")) == 1  # not asked again at every question
+
+
 def test_with_credentials_an_activity_without_a_token_is_refused(kb, teams_api, tmp_path):
     settings = Settings(teams_client_id="00000000-0000-0000-0000-000000000b07",
                         teams_client_secret="not-a-real-secret", teams_tenant_id=TENANT_ID,

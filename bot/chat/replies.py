@@ -44,7 +44,7 @@ class Replies:
         self.docs_base_url = docs_base_url
         self.owners = owners  # user ids of the glossary owners (SSOT_OWNERS)
         # Channel names and user groups, looked up on the platform (e.g. bot/slack/audience.py).
-        self.audience = audience or (lambda where: where.audience)
+        self.audience = audience or (lambda where: where.asker)
         # Who reads the conversation: its channel alone, whatever groups the asker is in.
         self.conversation = conversation or (lambda where: where.audience)
         # Gaps and feedback are written after the reply, never in its way.

@@ -56,10 +56,18 @@ class Where:
     channel_name: str | None = None
     surface: str = "slack"
     direct: bool = False
+    # The asker's groups, where the platform's edge looked them up.
+    groups: frozenset[str] = frozenset()
 
     @property
     def audience(self) -> Audience:
+        """Everyone who reads the conversation: its channel alone."""
         return Audience(channel=self.channel_name or self.channel)
+
+    @property
+    def asker(self) -> Audience:
+        """The person asking: the conversation's channel and the asker's groups."""
+        return Audience(channel=self.channel_name or self.channel, groups=self.groups)
 
 
 def message(text: str) -> Reply:

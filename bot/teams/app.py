@@ -9,6 +9,7 @@ clicks and message-extension queries are answered in the invoke's own HTTP respo
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 from typing import Any
@@ -25,6 +26,7 @@ from bot.state.store import StateStore
 from bot.teams import payloads, render
 from bot.teams.adapter import AsgiAdapter
 from bot.teams.directory import ChannelNames
+from bot.teams.groups import GroupDirectory
 from bot.teams.sdk import admission, new_app
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,17 @@ def create_teams_bot(settings: Settings, services: Services, store: StateStore,
     return bot
 
 
+def _groups(settings: Settings, app: Any) -> GroupDirectory | None:
+    """Where the app may read group membership, the directory that looks it up."""
+    if not settings.teams_graph_groups:
+        return None
+
+    async def token(tenant: str | None) -> str | None:
+        return str(await app.token_provider.get_app_token(app.cloud.graph_scope, tenant))
+
+    return GroupDirectory(settings.teams_graph_url, None if settings.teams_dev else token)
+
+
 class TeamsBot:
     """Serves `POST /api/messages` (via `route`) for the Replies it is given."""
 
@@ -54,6 +67,7 @@ class TeamsBot:
         self.adapter = AsgiAdapter(admit=admission(settings))
         self.app = new_app(settings, self.adapter)
         self.names = ChannelNames()
+        self.groups = _groups(settings, self.app)
         self._tasks: set[asyncio.Task] = set()
         self._answering: asyncio.Semaphore | None = None
         self._remembered: dict[str, str] = {}  # conversation id -> service URL stored
@@ -78,6 +92,10 @@ class TeamsBot:
             name = await self.names.name(ctx.api, payloads.team_of(activity),
                                          payloads.channel_of(activity.conversation.id))
         where = payloads.where_from(activity, name)
+        if self.groups is not None:
+            groups = await self.groups.groups_of(getattr(activity.from_, "aad_object_id", None),
+                                                 activity.conversation.tenant_id)
+            where = dataclasses.replace(where, groups=groups)
         self.remember(ctx, where)
         return where
 
