@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -117,6 +118,8 @@ def metric(
     period: Period = None, by: By = None, where: Where = None, compare: Compare = None,
     as_of: AsOf = None, channel: Channel = None, group: Group = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    chart: Annotated[Path | None, typer.Option(
+        "--chart", help="Also draw the breakdown as a PNG at this path.")] = None,
 ) -> None:
     """Compute a governed metric for a period, optionally broken down, filtered, compared."""
     from bot.render_text import render_result
@@ -127,6 +130,8 @@ def metric(
         result = engine.run(plan)
     except MetricUserError as exc:
         raise fail(str(exc), 1) from None
+    if chart is not None:
+        _draw(result, chart, engine.currency)
     if not json_:
         out.print(render_result(result))
         return
@@ -139,6 +144,22 @@ def metric(
         "sql": result.sql, "demo": result.demo, "interpretation": result.interpretation,
         "comparison": result.comparison.model_dump(mode="json") if result.comparison else None,
     }))
+
+
+def _draw(result, path: Path, currency: str) -> None:
+    """The chart chat shows for a breakdown, written whole or not at all."""
+    from metrics.charts import chartable, draw
+
+    if not chartable(result):
+        raise fail("nothing to chart: break the metric down, e.g. --by month or --by region", 1)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_bytes(draw(result, currency))
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise fail(f"cannot write the chart to {path}: {exc.strerror or exc}", 1) from None
+    err.print(f"chart written to {path}", markup=False, soft_wrap=True)
 
 
 def sql(

@@ -105,3 +105,16 @@ def test_ask_answers_a_restricted_metric_only_in_its_audience(env):
     inside = json.loads(ssot(env, "ask", "--json", "--group", "finance",
                              "what is our cac last quarter").stdout)
     assert inside["kind"] == "metric" and inside["result"]["value"] > 0
+
+
+def test_a_breakdown_by_month_is_drawn_as_a_chart(env, tmp_path):
+    chart = tmp_path / "bookings.png"
+    run = ssot(env, "metric", "bookings", "--period", "this_year", "--by", "month",
+               "--chart", str(chart), "--json")
+    assert run.returncode == 0, run.stderr
+    assert len(json.loads(run.stdout)["rows"]) == 12  # stdout stays the result alone
+    assert f"chart written to {chart}" in run.stderr
+    assert chart.read_bytes().startswith(b"\x89PNG") and chart.stat().st_size > 5_000
+    total = ssot(env, "metric", "bookings", "--chart", str(tmp_path / "total.png"))
+    assert total.returncode == 1 and "nothing to chart" in total.stderr
+    assert not (tmp_path / "total.png").exists()
