@@ -7,6 +7,7 @@ test says otherwise; the last test sets credentials and sends no token.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from bot.state.sync import sync
 from bot.teams.adapter import MESSAGES_PATH
 from bot.teams.app import TeamsBot, create_teams_bot
 from bot.teams.cards import HELPFUL, SHOW_SQL, card_data
+from metrics import charts
 from metrics.audience import Audience
 from tests.conftest import GLOSSARY, ROOT
 from tests.serving_support import wait_until
@@ -196,6 +198,29 @@ def test_restricted_metrics_follow_the_channel_name(teams):
     shown = teams.answer(channel_mention(teams.api, restricted, "1770000000211",
                                          channel="19:finance@thread.tacv2"), 2)
     assert any(expected.result.formatted in t for t in texts(shown))
+
+
+def test_a_by_month_answer_has_its_chart_posted_under_it(teams, metric_engine):
+    asked = channel_mention(teams.api, "bookings by month this year", "1770000000400")
+    card = teams.answer(asked)
+    expected = metric_engine.run(metric_engine.plan("bookings", "this_year", ["month"]))
+    assert expected.interpretation in texts(card)
+    reply, chart = teams.api.wait_for("send", 2)
+    assert chart.conversation_id == reply.conversation_id == asked["conversation"]["id"]
+    assert chart.body["replyToId"] == "1770000000400" and not chart.cards
+    [image] = chart.body["attachments"]
+    assert image["contentType"] == "image/png" and image["name"] == "bookings-by-month.png"
+    # The chart of exactly the numbers in the card, posted after it.
+    assert image["contentUrl"] == ("data:image/png;base64,"
+                                   + base64.b64encode(charts.draw(expected)).decode())
+    assert chart.body["text"] == expected.interpretation
+
+
+def test_a_total_gets_no_chart(teams):
+    teams.answer(personal(teams.api, "bookings this year"))
+    teams.api.wait_for("send", 1)
+    teams.answer(personal(teams.api, "what is an MQL?", activity_id="1770000000101"), 2)
+    assert all(call.cards for call in teams.api.calls_to("send"))  # two cards, no image
 
 
 @pytest.fixture

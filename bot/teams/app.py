@@ -25,6 +25,7 @@ from bot.state.recorder import Recorder
 from bot.state.store import StateStore
 from bot.teams import payloads, render
 from bot.teams.adapter import AsgiAdapter
+from bot.teams.charts import chart_activity
 from bot.teams.directory import ChannelNames
 from bot.teams.groups import GroupDirectory
 from bot.teams.sdk import admission, new_app
@@ -134,6 +135,7 @@ class TeamsBot:
                 if threaded is None:
                     return
                 await self.send(ctx, threaded.reply, message_)
+                await self._chart(ctx, threaded.reply)
             if threaded.thread and not message_.where.direct:
                 mark = functools.partial(self.replies.store.mark_thread,
                                          surface=payloads.SURFACE)
@@ -144,6 +146,17 @@ class TeamsBot:
                 await ctx.send(render.activity(message(SORRY), reply_to=ctx.activity.id))
             except Exception:
                 log.exception("could not even apologise in %s", message_.where.channel)
+
+    async def _chart(self, ctx: Any, reply: Reply) -> None:
+        """The reply's chart under it, if it has one; a failure leaves the reply standing."""
+        currency = getattr(self.replies.services.metrics, "currency", "USD")
+        chart = await asyncio.to_thread(chart_activity, reply, ctx.activity.id, currency)
+        if chart is None:
+            return
+        try:
+            await ctx.send(chart)
+        except Exception as exc:
+            log.warning("the chart of a reply was not posted: %s", exc)
 
     def _decide(self, message_: Message, mentioned: bool) -> Threaded | None:
         if message_.where.direct:
