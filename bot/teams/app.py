@@ -70,15 +70,19 @@ class TeamsBot:
         """The ASGI callable for `POST /api/messages`."""
         return self.adapter.handle
 
-    async def where(self, ctx: Any) -> Where:
-        """Who wrote the activity and where; a channel's name is looked up (fails closed)."""
+    async def where(self, ctx: Any, remember: bool = True) -> Where:
+        """Who wrote the activity and where; a channel's name is looked up (fails closed).
+
+        `remember=False`: the caller remembers the conversation itself, once it has answered.
+        """
         activity = ctx.activity
         name = None
         if activity.conversation.conversation_type == "channel":
             name = await self.names.name(ctx.api, payloads.team_of(activity),
                                          payloads.channel_of(activity.conversation.id))
         where = payloads.where_from(activity, name)
-        self.remember(ctx, where)
+        if remember:
+            self.remember(ctx, where)
         return where
 
     def remember(self, ctx: Any, where: Where) -> None:
@@ -126,6 +130,10 @@ class TeamsBot:
                 await ctx.send(render.activity(message(SORRY), reply_to=ctx.activity.id))
             except Exception:
                 log.exception("could not even apologise in %s", message_.where.channel)
+        finally:
+            # A first message's conversation is stored after its answer is out: the write
+            # would otherwise share the interpreter with the answer being computed.
+            self.remember(ctx, message_.where)
 
     def _decide(self, message_: Message, mentioned: bool) -> Threaded | None:
         if message_.where.direct:
