@@ -58,6 +58,7 @@ class AsgiAdapter:
         self._last_request = 0.0
         self._waiting = 0  # deferred work waiting in `quiet`
         self._idle: asyncio.Event | None = None
+        self._turn: asyncio.Lock | None = None
 
     @property
     def paths(self) -> frozenset[str]:
@@ -164,6 +165,12 @@ class AsgiAdapter:
 
     async def _later_handled(self, handler: HttpRouteHandler, request: dict) -> None:
         await self.quiet(LATER_WITHIN_S)
+        if self._turn is None:
+            self._turn = asyncio.Lock()
+        async with self._turn:
+            # A burst's activities, released together, go to the SDK one per pass of the event
+            # loop: a request arriving meanwhile waits for one activity's turn, not for them all.
+            await asyncio.sleep(0)
         response = await handler(request)
         if response.get("status", 200) >= 300:  # the SDK logged why; say which activity
             log.warning("an acknowledged activity (%s) was refused after all: HTTP %s",

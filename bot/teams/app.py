@@ -69,7 +69,6 @@ class TeamsBot:
         self.app = new_app(settings, self.adapter)
         self.names = ChannelNames()
         self.groups = _groups(settings, self.app)
-        self._tasks: set[asyncio.Task] = set()
         self._answering: asyncio.Semaphore | None = None
         self._remembered: dict[str, str] = {}  # conversation id -> service URL stored
         from bot.teams import handlers
@@ -85,8 +84,11 @@ class TeamsBot:
         """The ASGI callable for `POST /api/messages`."""
         return self.adapter.handle
 
-    async def where(self, ctx: Any) -> Where:
-        """Who wrote the activity and where; a channel's name is looked up (fails closed)."""
+    async def where(self, ctx: Any, remember: bool = True) -> Where:
+        """Who wrote the activity and where; a channel's name is looked up (fails closed).
+
+        `remember=False`: the caller remembers the conversation itself, once it has answered.
+        """
         activity = ctx.activity
         name = None
         if activity.conversation.conversation_type == "channel":
@@ -97,7 +99,8 @@ class TeamsBot:
             groups = await self.groups.groups_of(getattr(activity.from_, "aad_object_id", None),
                                                  activity.conversation.tenant_id)
             where = dataclasses.replace(where, groups=groups)
-        self.remember(ctx, where)
+        if remember:
+            self.remember(ctx, where)
         return where
 
     def remember(self, ctx: Any, where: Where) -> None:
@@ -113,29 +116,25 @@ class TeamsBot:
             kind=ctx.activity.conversation.conversation_type)
         self.replies.recorder.record(remember, payloads.SURFACE, where.channel)
 
-    def answer_later(self, ctx: Any, message_: Message, mentioned: bool) -> None:
-        """Answer after the request is acknowledged; the task is kept until it is done."""
-        task = asyncio.get_running_loop().create_task(self._answer(ctx, message_, mentioned))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def drain(self) -> None:
         """Wait for the answers still being written (tests, shutdown)."""
         await self.adapter.drain()
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _answer(self, ctx: Any, message_: Message, mentioned: bool) -> None:
+    async def answer(self, ctx: Any, message_: Message, mentioned: bool) -> None:
+        """Answer a message whose HTTP request the adapter has acknowledged already."""
         if self._answering is None:
             self._answering = asyncio.Semaphore(ANSWERING)
         try:
             await self.adapter.quiet(ACK_FIRST_S)
             async with self._answering:
-                threaded = await asyncio.to_thread(self._decide, message_, mentioned)
-                if threaded is None:
+                # Rendered on the worker thread too: the event loop only posts it.
+                decided = await asyncio.to_thread(self._decide, message_, mentioned,
+                                                  ctx.activity.id)
+                if decided is None:
                     return
-                await self.send(ctx, threaded.reply, message_)
-                await self._chart(ctx, threaded.reply)
+                threaded, activity = decided
+                await ctx.send(activity)
+            await self._chart(ctx, threaded.reply)
             if threaded.thread and not message_.where.direct:
                 mark = functools.partial(self.replies.store.mark_thread,
                                          surface=payloads.SURFACE)
@@ -146,6 +145,10 @@ class TeamsBot:
                 await ctx.send(render.activity(message(SORRY), reply_to=ctx.activity.id))
             except Exception:
                 log.exception("could not even apologise in %s", message_.where.channel)
+        finally:
+            # A first message's conversation is stored after its answer is out: the write
+            # would otherwise share the interpreter with the answer being computed.
+            self.remember(ctx, message_.where)
 
     async def _chart(self, ctx: Any, reply: Reply) -> None:
         """The reply's chart under it, if it has one; a failure leaves the reply standing."""
@@ -158,17 +161,27 @@ class TeamsBot:
         except Exception as exc:
             log.warning("the chart of a reply was not posted: %s", exc)
 
-    def _decide(self, message_: Message, mentioned: bool) -> Threaded | None:
+    def _decide(self, message_: Message, mentioned: bool, reply_to: str | None
+                ) -> tuple[Threaded, Any] | None:
         if message_.where.direct:
-            return conversation.answer_direct(self.replies, message_)
-        if mentioned:
-            return conversation.answer_mention(self.replies, message_)
-        return conversation.answer_message(self.replies, message_)
+            threaded = conversation.answer_direct(self.replies, message_)
+        elif mentioned:
+            threaded = conversation.answer_mention(self.replies, message_)
+        else:
+            threaded = conversation.answer_message(self.replies, message_)
+        if threaded is None:
+            return None
+        return threaded, outgoing(threaded.reply, message_.where, reply_to)
 
     async def send(self, ctx: Any, reply: Reply, message_: Message | None = None,
                    reply_to: str | None = None) -> None:
         """Post a reply into the activity's conversation (its thread, in a channel)."""
         where = message_.where if message_ else None
-        if reply.private and not (where and where.direct):
-            reply = message(NOT_HERE)
-        await ctx.send(render.activity(reply, reply_to=reply_to or ctx.activity.id))
+        await ctx.send(outgoing(reply, where, reply_to or ctx.activity.id))
+
+
+def outgoing(reply: Reply, where: Where | None, reply_to: str | None) -> Any:
+    """The message activity for a reply; a restricted one is posted only in a personal chat."""
+    if reply.private and not (where and where.direct):
+        reply = message(NOT_HERE)
+    return render.activity(reply, reply_to=reply_to)

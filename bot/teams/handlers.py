@@ -67,10 +67,13 @@ def register(app: Any, bot: TeamsBot) -> None:
     @app.on_message
     @answered_anyway(apologise)
     async def on_message(ctx: Any) -> None:
-        where = await bot.where(ctx)
+        where = await bot.where(ctx, remember=False)
         asked = payloads.message_from(ctx.activity, where)
         if asked.text:  # an empty message (a legacy card submit, an image): nothing asked
-            bot.answer_later(ctx, asked, ctx.activity.is_recipient_mentioned())
+            # Answered within the turn: the adapter acknowledged the request before it began.
+            await bot.answer(ctx, asked, ctx.activity.is_recipient_mentioned())
+        else:
+            bot.remember(ctx, where)
 
     @app.on_card_action_execute
     @answered_anyway(click_sorry)

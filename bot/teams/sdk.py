@@ -62,6 +62,9 @@ def new_app(settings: Settings, adapter: AsgiAdapter) -> Any:
     from microsoft_teams.apps import App
     from microsoft_teams.common import ClientOptions
 
+    # The SDK gives httpx its HTTP client's log level at every client it builds (a few an
+    # activity): at INFO, every reply posted would be a log line written on the event loop.
+    logging.getLogger("microsoft_teams.common.http.client").setLevel(logging.WARNING)
     common = {"http_server_adapter": adapter, "client": ClientOptions(timeout=CONNECTOR_TIMEOUT_S)}
     if settings.teams_dev:
         log.warning("TEAMS_DEV=1: Teams activities are accepted WITHOUT a Bot Framework token "
