@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from bot.cli_common import err, fail, out, settings_or_exit
 from bot.cli_metrics import Channel, Group
@@ -54,7 +53,6 @@ def ask(
     channel: Channel = None, group: Group = None,
 ) -> None:
     """Answer a question from the governed glossary or a governed metric."""
-    from bot.render_text import render_answer
     from metrics.audience import Audience
 
     audience = Audience(channel=channel, groups=frozenset(group or ()))
@@ -68,9 +66,15 @@ def ask(
         raise fail(str(exc), 2) from None
     answer = _services().ask(question, audience)
     record_unanswered(answer, "cli")
+    _print_answer(answer, json_)
+
+
+def _print_answer(answer, json_: bool) -> None:
     if json_:
         print(answer.model_dump_json())
     else:
+        from bot.render_text import render_answer  # rich's tables and panels: not for --json
+
         out.print(render_answer(answer))
 
 
@@ -92,13 +96,8 @@ def define(
     )] = None,
 ) -> None:
     """Show one term's governed definition, looked up exactly."""
-    from bot.render_text import render_answer
-
     answer = _define_as_of(term, as_of) if as_of is not None else _define_now(term)
-    if json_:
-        print(answer.model_dump_json())
-    else:
-        out.print(render_answer(answer))
+    _print_answer(answer, json_)
 
 
 def _define_now(term: str):
@@ -142,6 +141,8 @@ def glossary(
     domain: Annotated[str | None, typer.Option(help="Only terms of this domain.")] = None,
 ) -> None:
     """List the governed terms, by domain."""
+    from rich.table import Table
+
     from knowledge.glossary import load_glossary
     from metrics.catalog import metric_ids
 
@@ -240,6 +241,8 @@ def _labels(file: Path, read: Callable[[Path], list]) -> list:
 
 
 def _eval_metric_questions(file: Path, show_misses: bool) -> None:
+    from rich.table import Table
+
     from metrics.evaluation import expected_text, read_metric_questions, run, score
 
     labels = _labels(file, read_metric_questions)
@@ -261,6 +264,8 @@ def _eval_metric_questions(file: Path, show_misses: bool) -> None:
 
 
 def _print_eval(questions, reports, show_misses: bool) -> None:
+    from rich.table import Table
+
     in_scope = sum(1 for q in questions if q.expected)
     out.print(f"{len(questions)} questions: {in_scope} in scope, {len(questions) - in_scope} "
               "out of scope (baselines at their own best threshold)")

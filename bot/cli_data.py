@@ -6,8 +6,6 @@ import datetime as dt
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Column, Table
 
 from bot.cli_common import err, fail, out, settings_or_exit
 
@@ -51,7 +49,9 @@ def demo_data(
     _print_report(report)
 
 
-def _progress() -> Progress:
+def _progress():
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(TextColumn("{task.description:<32}"), BarColumn(), TimeElapsedColumn(),
                     console=err, transient=True)
 
@@ -71,6 +71,8 @@ def _date(text: str) -> dt.date:
 
 
 def _print_report(report) -> None:
+    from rich.table import Column, Table
+
     table = Table("table", Column("rows", justify="right"), box=None)
     for name, rows in report.rows.items():
         table.add_row(name, f"{rows:,}")

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from bot.cli_common import err, fail, out, settings_or_exit
 from metrics.audience import Audience
@@ -99,6 +98,8 @@ def _plan(engine, metric, period, by, where, channel, groups, compare=None):
 
 def metrics_catalogue() -> None:
     """List the governed metrics: id, format, dimensions, visibility, owner."""
+    from rich.table import Table
+
     from metrics.catalog import load_catalog
 
     settings = settings_or_exit()

@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from bot.cli_common import err, fail, out, settings_or_exit, within
 
@@ -128,6 +126,9 @@ def gaps_command(
     if not gaps:
         out.print("no unanswered questions recorded")
         return
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table("asked", "last asked", "question", box=None)
     for gap in gaps:
         # What people typed, shown as typed: "[/x]" is not markup to interpret.

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bot.services import Services
 from bot.settings import Settings
@@ -26,15 +25,12 @@ from metrics.warehouse import duckdb_path, open_warehouse
 @contextmanager
 def embedding_progress(console: Console) -> Iterator[Callable[[int, int], None]]:
     """A callback `(done, total)` that shows a bar only once there is something to embed."""
-    progress = Progress(
-        TextColumn("embedding glossary chunks"), BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), console=console, transient=True,
-    )
-    task = None
+    progress = task = None
 
     def update(done: int, total: int) -> None:
-        nonlocal task
-        if task is None:
+        nonlocal progress, task
+        if progress is None:
+            progress = _bar(console)
             progress.start()
             task = progress.add_task("embed", total=total)
         progress.update(task, completed=done)
@@ -42,7 +38,22 @@ def embedding_progress(console: Console) -> Iterator[Callable[[int, int], None]]
     try:
         yield update
     finally:
-        progress.stop()
+        if progress is not None:
+            progress.stop()
+
+
+def _bar(console: Console):
+    # Imported only when something is embedded: a start from the cache shows no bar.
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn("embedding glossary chunks"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=console, transient=True)
 
 
 def build_knowledge(settings: Settings, console: Console | None = None, *,
