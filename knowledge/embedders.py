@@ -6,9 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Literal
 
 from knowledge.embedding import (
     Embedder,
@@ -17,6 +15,9 @@ from knowledge.embedding import (
     default_model_path,
     model_id,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 Backend = Literal["onnx", "torch"]
@@ -71,7 +72,7 @@ class LazyEmbedder:
 
     def __init__(self, model: str | None, cache_dir: Path, backend: Backend = "onnx",
                  texts: Texts = lambda: ()) -> None:
-        from knowledge.onnx_embedding import ModelLayout
+        from knowledge.model_layout import ModelLayout
 
         self._args = (model, cache_dir, backend, texts)
         source = model or default_model_path()
@@ -98,7 +99,7 @@ class LazyEmbedder:
 def make_embedder(model: str | None, cache_dir: Path, backend: Backend = "onnx",
                   texts: Texts = lambda: ()) -> Embedder:
     """A LazyEmbedder for a local folder; a model known only by name is loaded now."""
-    from knowledge.onnx_embedding import UnsupportedModel
+    from knowledge.model_layout import UnsupportedModel
 
     if Path(model or default_model_path()).is_dir():
         try:

@@ -6,9 +6,10 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
+if TYPE_CHECKING:  # NumPy is imported by what embeds: `define` and a warm start need none
+    import numpy as np
 
 Progress = Callable[[int], None]
 
@@ -81,6 +82,7 @@ class SentenceTransformerEmbedder:
 
     def _encode(self, texts: Sequence[str], progress: Progress | None, *,
                 bfloat16: bool = True) -> np.ndarray:
+        import numpy as np
         import torch
 
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)

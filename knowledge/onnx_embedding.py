@@ -3,61 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from knowledge.embedding import Progress
+from knowledge.model_layout import ModelLayout
 
-# sentence-transformers concatenates the pooled vectors of every enabled mode in this order.
-POOLING_MODES = ("cls_token", "max_tokens", "mean_tokens", "mean_sqrt_len_tokens")
 # Threads for one question. Measured on this 2-core machine (all-MiniLM-L6-v2, 300 questions
 # of the eval set, p50): 5.7 ms on one thread, 5.7 to 11.1 ms on two, because the other core
 # is rarely idle; and a server encodes several questions at once, one per request thread,
 # which a second thread per question would only make contend for the same cores.
 QUESTION_THREADS = 1
-
-
-class UnsupportedModel(ValueError):
-    """The model's sentence-transformers configuration has a stage this embedder lacks."""
-
-
-@dataclass(frozen=True)
-class ModelLayout:
-    """What sentence-transformers would do around the transformer, read from the model folder."""
-
-    pooling: tuple[str, ...]
-    dimension: int
-    max_length: int
-    lowercase: bool
-
-    @classmethod
-    def read(cls, folder: Path) -> ModelLayout:
-        """The pooling, width and truncation `folder`'s configuration files ask for."""
-        modules = _json(folder / "modules.json", [])
-        kinds = {m["type"].rsplit(".", 1)[-1]: m.get("path", "") for m in modules}
-        extra = set(kinds) - {"Transformer", "Pooling", "Normalize"}
-        if extra:
-            raise UnsupportedModel(f"modules.json has {', '.join(sorted(extra))}")
-        pooling = _json(folder / kinds.get("Pooling", "1_Pooling") / "config.json", {})
-        hidden = int(_json(folder / "config.json", {}).get("hidden_size", 0))
-        modes = tuple(m for m in POOLING_MODES if pooling.get(f"pooling_mode_{m}"))
-        others = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v
-                  and k.removeprefix("pooling_mode_") not in POOLING_MODES]
-        if others:
-            raise UnsupportedModel(f"pooling {', '.join(others)}")
-        modes = modes or ("mean_tokens",)  # what sentence-transformers picks without a config
-        width = int(pooling.get("word_embedding_dimension") or hidden)
-        bert = _json(folder / "sentence_bert_config.json", {})
-        max_length = bert.get("max_seq_length") or \
-            _json(folder / "tokenizer_config.json", {}).get("model_max_length") or 512
-        return cls(modes, width * len(modes), int(min(max_length, 100_000)),
-                   bool(bert.get("do_lower_case")))
 
 
 class OnnxEmbedder:
@@ -166,9 +126,3 @@ def _release_freed_memory() -> None:
 
     with contextlib.suppress(OSError, AttributeError, TypeError):
         ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols, libc's among them
-
-
-def _json(path: Path, default):
-    if not path.is_file():
-        return default
-    return json.loads(path.read_text(encoding="utf-8"))

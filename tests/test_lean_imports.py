@@ -73,7 +73,7 @@ def test_commands_never_import_torch(env, args, stdin, shows, slack_api, tmp_pat
 
 def test_define_loads_no_model_and_builds_no_index(env, tmp_path):
     probe = WRAPPER.replace('m.split(".")[0] in heavy', 'm.split(".")[0] in heavy + '
-                            '("onnxruntime", "tokenizers", "bm25s")')
+                            '("onnxruntime", "tokenizers", "bm25s", "numpy")')
     done = subprocess.run([sys.executable, "-c", probe, "define", "MQL"], env=env,
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
