@@ -299,6 +299,8 @@ def _where(reading: _Reading, lookups: dict[str, dict[str, str]],
     ranked = sorted(((said, dim, value) for dim, table in lookups.items()
                      for said, value in table.items()), key=lambda t: len(t[0]), reverse=True)
     for said, dim, value in ranked:
+        if said not in reading.rest:  # nothing to match: a compiled pattern per value is slow
+            continue
         pattern = re.compile(rf"(?<![\w-]){re.escape(said)}(?:s|es)?(?![\w-])")
         for match in pattern.finditer(reading.rest):
             spots.append((match.start(), dim, value))
@@ -321,7 +323,7 @@ def _foreign_values(reading: _Reading, catalog: Catalog) -> None:
                    if dim not in reading.metric.dimensions
                    for value, listed in words.values.items() for w in (value, *listed)},
                   key=len, reverse=True)
-    for phrase in (p for p in said if " " in p):
+    for phrase in (p for p in said if " " in p and p in reading.rest):
         reading.rest = re.sub(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])",
                               phrase.replace(" ", "_"), reading.rest)
 
