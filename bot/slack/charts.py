@@ -12,9 +12,9 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.chat.charts import reply_chart, title
 from bot.chat.reply import Reply
 from knowledge.answer import MetricResult
-from metrics import charts
 
 log = logging.getLogger(__name__)
 MAX_ALT_TEXT = 1000  # Slack's limit for an image's alt text
@@ -23,14 +23,10 @@ MAX_ALT_TEXT = 1000  # Slack's limit for an image's alt text
 def post_chart(client: WebClient, reply: Reply, channel: str, thread_ts: str | None,
                currency: str = "USD") -> str | None:
     """Upload the reply's chart beside it (files upload v2); the file id, or None if none."""
-    result = reply.answer.result if reply.answer else None
-    if reply.private or result is None or not charts.by_time(result):
+    drawn = reply_chart(reply, currency)
+    if drawn is None:
         return None
-    try:
-        png = charts.draw(result, currency)
-    except Exception:  # a bug in drawing must not turn an answered question into an apology
-        log.exception("could not draw the chart of %s", result.metric)
-        return None
+    result, png = drawn
     try:
         sent = client.files_upload_v2(
             content=png, filename=f"{result.metric}-by-{result.grain}.png",
@@ -46,11 +42,6 @@ def post_chart(client: WebClient, reply: Reply, channel: str, thread_ts: str | N
         log.warning("the chart of %s was not uploaded to %s: %s", result.metric, channel, exc)
         return None
     return sent.get("file", {}).get("id")
-
-
-def title(result: MetricResult) -> str:
-    """The file's title in Slack: what was computed."""
-    return result.interpretation or f"{result.name} by {result.grain}"
 
 
 def alt_text(result: MetricResult) -> str:
