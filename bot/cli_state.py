@@ -107,7 +107,7 @@ def _notifiers(settings, store) -> dict:
 
         notifiers["slack"] = SlackNotifier(notification_client(
             settings.slack_bot_token.get_secret_value(), settings.slack_api_base_url))
-    if settings.teams_dev or (settings.teams_client_id and settings.teams_client_secret):
+    if settings.teams:
         from bot.teams.notifier import TeamsNotifier
         from bot.teams.sdk import token_provider
 
