@@ -78,13 +78,13 @@ def compile_metric(catalog: Catalog, plan: Plan) -> sa.Select:
     groups: dict[tuple, dict[str, Measure]] = {}
     for name, measure in measures.items():
         groups.setdefault(_scan_key(measures, measure, plan.grain), {})[name] = measure
+    scans = [_scan(ms, plan) for ms in groups.values()]
+    if len(scans) == 1:
+        return _flat(scans[0], formula, plan.by)
     names: list[str] = []
     for table, *_ in groups:
         name = f"{table}_measures"
         names.append(name if name not in names else f"{name}_{len(names)}")
-    scans = [_scan(name, ms, plan) for name, ms in zip(names, groups.values(), strict=True)]
-    if len(scans) == 1:
-        return _flat(scans[0], formula, plan.by)
     counts = {n for n, m in measures.items() if m.agg in ("count", "count_distinct")}
     return _combine([scan.cte(name) for scan, name in zip(scans, names, strict=True)],
                      formula, plan.by, counts)
@@ -126,7 +126,7 @@ def _expand(catalog: Catalog, metric: Metric, prefix: str = "") -> tuple[dict, a
     return measures, Rename().visit(tree)
 
 
-def _scan(name: str, measures: dict[str, Measure], plan: Plan) -> sa.Select:
+def _scan(measures: dict[str, Measure], plan: Plan) -> sa.Select:
     first = next(iter(measures.values()))
     fact = _fact(first.table, plan)
     source, columns = _joined(fact, first.table, plan)
