@@ -64,7 +64,8 @@ def ask(
         question = clean_question(question)
     except InvalidQuestion as exc:
         raise fail(str(exc), 2) from None
-    answer = _services().ask(question, audience)
+    # The index is built only if the question needs searching ("what is an MQL?" does not).
+    answer = _services(lazy_index=True).ask(question, audience)
     record_unanswered(answer, "cli")
     _print_answer(answer, json_)
 

@@ -34,6 +34,9 @@ def embedding_progress(console: Console) -> Iterator[Callable[[int, int], None]]
             progress.start()
             task = progress.add_task("embed", total=total)
         progress.update(task, completed=done)
+        if done >= total:  # an index built after `with` ended (lazily) must not leave a bar
+            progress.stop()
+            progress = None
 
     try:
         yield update

@@ -19,7 +19,7 @@ from knowledge.errors import UnknownTerm
 from knowledge.glossary import Glossary, Reload, check_directory, load_glossary
 from knowledge.loading import FileMemo, split_sections
 from knowledge.models import Guide, Term
-from knowledge.normalize import key
+from knowledge.normalize import key, subject
 from knowledge.question import clean_question
 from knowledge.sections import asked_section, moves_between, stage_named
 from knowledge.two_terms import (
@@ -124,13 +124,17 @@ class KnowledgeBase:
     def ask(self, question: str, mode: Mode = "hybrid") -> Answer:
         """The governed answer to a free-text question, or no_answer with suggestions."""
         text = clean_question(question)
-        snap = self._current()
         phrases = two_phrases(text)
+        stage = stage_named(text)
+        if mode == "hybrid" and phrases is None and stage is None:
+            named = self._named_term(text)
+            if named is not None:
+                return named
+        snap = self._current()
         if phrases is not None:
             answer = self._two_terms(text, phrases, snap, mode)
             if answer is not None:
                 return answer
-        stage = stage_named(text)
         if stage is not None:
             # "When does a lead become an MQL": the MQL term's criteria define that moment.
             term, score, _ = self._term_named(stage, snap, mode, strict=True)
@@ -154,6 +158,16 @@ class KnowledgeBase:
                 return self.render(guide, question=text, score=top.confidence,
                                    section=section.title)
         return self._answer(text, top, ranking, snap, stage=stage is not None)
+
+    def _named_term(self, text: str) -> Answer | None:
+        """A question that only names a term ("what is an MQL?"), answered as ranking would
+        answer it (an exact alias ranks alone, with no vector to choose a section by), without
+        building the search index: a fresh process answers it without loading BM25 or vectors."""
+        glossary = self.glossary
+        term = glossary.terms.get(glossary.aliases.get(subject(text)) or "")
+        if term is None:  # a guide's section is chosen from its indexed chunks
+            return None
+        return self.render(term, question=text, score=1.0, section=asked_section(text))
 
     def define(self, name: str) -> Answer:
         """The term an id, name or alias names exactly; raises UnknownTerm with suggestions."""

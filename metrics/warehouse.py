@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import registry
 
 from metrics.errors import BadRequest
 
@@ -47,6 +48,9 @@ def open_warehouse(url: str, timeout_s: float = 5.0) -> sa.Engine:
                 f"-c statement_timeout={int(timeout_s * 1000)}"])),
         }
     if backend == "duckdb":
+        # Named here, SQLAlchemy finds the dialect without scanning every installed package's
+        # entry points, which is a twentieth of a command's start.
+        registry.register("duckdb", "duckdb_engine", "Dialect")
         # A local read-only file cannot drop idle connections or hold a transaction open, and
         # a ping or rollback around every query would cost as much as a small metric does.
         # Queries run on their callers' threads, however many answer at once: a connection

@@ -18,8 +18,7 @@ def read_mapping(path: Path, shown: str) -> tuple[dict | None, dict, list[Issue]
     """(fields, {key path: line}, []) or (None, {}, [the issue]); `shown` names the file."""
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=Loader)
-        data = yaml.load(text, Loader=Loader)
+        node, data = _parse(text)
     except UnicodeDecodeError:
         return None, {}, [Issue(path=shown, line=1, field="-",
                                 message="the file is not UTF-8 text")]
@@ -33,3 +32,13 @@ def read_mapping(path: Path, shown: str) -> tuple[dict | None, dict, list[Issue]
         return None, {}, [Issue(path=shown, line=1, field="-",
                                 message="the file must be a mapping of fields")]
     return data, key_lines(node, (), offset=1), []
+
+
+def _parse(text: str) -> tuple[yaml.Node | None, object]:
+    """The document's node tree (for key lines) and its data, from one parse."""
+    loader = Loader(text)
+    try:
+        node = loader.get_single_node()
+        return node, None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
